@@ -1,0 +1,111 @@
+# Deconfliction Hotline — build, lint, test.
+# Every target uses the project's own virtualenv through .venv/bin/... paths (no activation).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON     ?= python3
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+LOCK       := requirements/lock.txt
+BENCH_ARGS ?=
+POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: help install lock lock-upgrade lint test demo bench postgis fmt clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+
+# --- environment ------------------------------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when pyproject.toml or the lock file changed (or the venv is new).
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench]'
+	touch $@
+
+install: $(STAMP)  ## create .venv and install the package with pinned dev+bench deps
+
+# Regenerate requirements/lock.txt from pyproject.toml. Existing pins are kept unless they no
+# longer satisfy pyproject.toml; `make lock-upgrade` moves every pin to the newest release.
+# The lock is replaced only when its content changes, so an unchanged lock does not force a
+# reinstall.
+define uv_compile
+	mkdir -p $(dir $(LOCK))
+	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench \
+		--python-version 3.11 --python-platform linux \
+		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
+	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \
+	else mv $(LOCK).new $(LOCK); echo "$(LOCK) updated"; fi
+endef
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv $(if $(wildcard $(LOCK)),-c $(LOCK))
+
+lock: $(BIN)/uv  ## re-pin requirements/lock.txt (keeps current pins where possible)
+	$(call uv_compile,)
+
+lock-upgrade: $(BIN)/uv  ## re-pin requirements/lock.txt to the newest allowed releases
+	$(call uv_compile,--upgrade)
+
+# --- quality ----------------------------------------------------------------------------------
+
+# Runs every checker, then fails if any of them failed.
+lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
+	@status=0; \
+	echo "--- ruff check";        $(BIN)/ruff check . || status=1; \
+	echo "--- ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "--- mypy";              $(BIN)/mypy || status=1; \
+	echo "--- lint-imports";      $(BIN)/lint-imports --no-logo || status=1; \
+	exit $$status
+
+# Runs lint and the test suite (both, even if lint fails) and fails if either failed.
+test: $(STAMP)  ## lint, then the test suite (tests/ and doctests in src/)
+	@status=0; \
+	$(MAKE) lint || status=1; \
+	echo "--- pytest"; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
+	exit $$status
+
+fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left
+	$(BIN)/ruff check --fix-only --quiet .
+	$(BIN)/ruff format .
+	$(BIN)/ruff check .
+
+# --- running ----------------------------------------------------------------------------------
+
+demo: $(STAMP)  ## check the sample volumes with the CLI
+	$(BIN)/deconfliction check examples/sample-volumes.geojson
+
+# PostGIS for the benchmark's baseline; installed only if missing. Not needed by `make test`.
+postgis:  ## install PostgreSQL 15 + PostGIS 3 from Debian if missing
+	@if [ -f $(POSTGIS_CONTROL) ]; then \
+		echo "PostGIS present ($(POSTGIS_CONTROL))"; \
+	else \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql postgresql-15-postgis-3; \
+	fi
+
+bench: $(STAMP) postgis  ## run the strategic benchmark (pass options in BENCH_ARGS=...)
+	$(BIN)/python bench/strategic.py $(BENCH_ARGS)
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+clean:  ## remove caches and build output (keeps .venv)
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -type d -print \
+		| xargs -r rm -rf
+
+distclean: clean  ## also remove .venv
+	rm -rf $(VENV)
