@@ -74,7 +74,15 @@ def specs(n: int, seed: int) -> Iterator[Spec]:
                 ring = np.stack([vlon[s : s + counts[i]], vlat[s : s + counts[i]]], axis=1)
                 centre = (float(lon[i]), float(lat[i]))
                 radius = 0.0
-            yield Spec(ring, centre, radius, float(lo[i]), float(lo[i] + thick[i]), float(t0[i]), float(t0[i] + dur[i]))
+            yield Spec(
+                ring,
+                centre,
+                radius,
+                float(lo[i]),
+                float(lo[i] + thick[i]),
+                float(t0[i]),
+                float(t0[i] + dur[i]),
+            )
         done += m
 
 
@@ -84,4 +92,6 @@ def to_volume(spec: Spec) -> Volume4D | None:
         fp = Circle(spec.centre, spec.radius_m) if spec.ring is None else Polygon(spec.ring)
     except InvalidVolume:
         return None
-    return Volume4D(fp, AltitudeBand(spec.alt_lo, spec.alt_hi), TimeWindow.from_epoch(spec.t0, spec.t1))
+    return Volume4D(
+        fp, AltitudeBand(spec.alt_lo, spec.alt_hi), TimeWindow.from_epoch(spec.t0, spec.t1)
+    )

@@ -32,7 +32,9 @@ def boundary(fp: Footprint, spacing: float) -> np.ndarray:
     if isinstance(fp, Circle):
         n = max(8, min(20_000, math.ceil(2 * math.pi * fp.radius_m / spacing)))
         az = np.linspace(0, 360, n, endpoint=False)
-        lon, lat, _ = GEOD.fwd(np.full(n, fp.centre[0]), np.full(n, fp.centre[1]), az, np.full(n, fp.radius_m))
+        lon, lat, _ = GEOD.fwd(
+            np.full(n, fp.centre[0]), np.full(n, fp.centre[1]), az, np.full(n, fp.radius_m)
+        )
         return np.stack([lon, lat], axis=1)
     v = fp.lonlat
     parts = [_edge_points(*v[i], *v[(i + 1) % len(v)], spacing) for i in range(len(v))]
@@ -128,7 +130,9 @@ def oracle_distance(a: Footprint, b: Footprint) -> float:
         return d
     pa = a.centre if isinstance(a, Circle) else tuple(a.lonlat[0])
     pb = b.centre if isinstance(b, Circle) else tuple(b.lonlat[0])
-    if (isinstance(a, Polygon) and contains(a, *pb)) or (isinstance(b, Polygon) and contains(b, *pa)):
+    if (isinstance(a, Polygon) and contains(a, *pb)) or (
+        isinstance(b, Polygon) and contains(b, *pa)
+    ):
         return 0.0
     return d
 

@@ -24,7 +24,7 @@ def _tolerance(d: float) -> float:
     return max(1.0, 1e-4 * d)
 
 
-@settings(max_examples=30)
+@settings(max_examples=100)
 @given(footprint_pairs())
 def test_distance_matches_the_geodesic_oracle(pair):
     a, b = pair
@@ -35,7 +35,7 @@ def test_distance_matches_the_geodesic_oracle(pair):
     assert abs(ours - truth) <= _tolerance(truth) + 0.02, (ours, truth)
 
 
-@settings(max_examples=30)
+@settings(max_examples=100)
 @given(footprint_pairs(), st.floats(-3.0, 3.0))
 def test_no_false_negative_and_false_positives_within_a_metre(pair, shift):
     a, b = pair
@@ -50,7 +50,7 @@ def test_no_false_negative_and_false_positives_within_a_metre(pair, shift):
         assert not hit, f"false positive beyond 1 m: distance {truth}, threshold {threshold}"
 
 
-@settings(max_examples=30)
+@settings(max_examples=100)
 @given(footprint_pairs())
 def test_witness_pairs_are_always_hits(pair):
     a, b = pair
@@ -94,7 +94,7 @@ def test_known_cases(a, b, expected):
 
 
 @example(((10.0, 47.0), 2.0))
-@settings(max_examples=30)
+@settings(max_examples=100)
 @given(st.tuples(st.tuples(st.floats(-179, 179), st.floats(-85, 85)), st.floats(1, 10)))
 def test_tiny_footprints(args):
     (lon, lat), r = args

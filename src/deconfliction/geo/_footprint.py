@@ -55,7 +55,9 @@ def _coord(value: object, field_name: str) -> float:
     try:
         v = float(value)
     except OverflowError:
-        raise InvalidVolume(field_name, "is too large to be a number of degrees or metres") from None
+        raise InvalidVolume(
+            field_name, "is too large to be a number of degrees or metres"
+        ) from None
     if not math.isfinite(v):
         raise InvalidVolume(field_name, "must be finite (got NaN or infinity)")
     return v + 0.0
@@ -79,12 +81,12 @@ def _centre_of(lon: Array, lat: Array, field_name: str) -> tuple[float, float]:
     norm = float(np.linalg.norm(mean))
     if norm < 0.5:
         raise InvalidVolume(field_name, "spans too much of the globe to have a centre; split it")
-    mx, my, mz = mean / norm
+    mx, my, mz = (float(c) for c in mean / norm)
     # the mean direction is geocentric; the surface point along it has geodetic latitude
     # atan(tan ψ / (1 - e²))
     geocentric = math.atan2(mz, math.hypot(mx, my))
-    lat = math.atan2(math.sin(geocentric), math.cos(geocentric) * (1 - E2))
-    return math.degrees(math.atan2(my, mx)) + 0.0, math.degrees(lat) + 0.0
+    glat = math.atan2(math.sin(geocentric), math.cos(geocentric) * (1 - E2))
+    return math.degrees(math.atan2(my, mx)) + 0.0, math.degrees(glat) + 0.0
 
 
 class Polygon:
@@ -155,7 +157,9 @@ class Polygon:
                 wlon, wlat = frame.inverse_deg(np.array([float(loc[0])]), np.array([float(loc[1])]))
                 where = f" near ({float(wlon[0]):.6f}, {float(wlat[0]):.6f})"
             kind = "self-intersecting" if "elf" in reason else "invalid"
-            raise InvalidVolume("footprint.vertices", f"ring is {kind}{where} ({reason.split('[')[0]})")
+            raise InvalidVolume(
+                "footprint.vertices", f"ring is {kind}{where} ({reason.split('[')[0]})"
+            )
         if not shapely.LinearRing(ring).is_ccw:
             pts = pts[np.concatenate([[0], np.arange(len(pts) - 1, 0, -1)])]
             keep = np.concatenate([[0], np.arange(len(dense) - 1, 0, -1)])
@@ -190,7 +194,9 @@ class Polygon:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Polygon):
             return NotImplemented
-        return self._lonlat.shape == other._lonlat.shape and bool(np.array_equal(self._lonlat, other._lonlat))
+        return self._lonlat.shape == other._lonlat.shape and bool(
+            np.array_equal(self._lonlat, other._lonlat)
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -241,7 +247,9 @@ def _parse_vertices(vertices: Iterable[Sequence[float]] | Array) -> Array:
         try:
             raw = list(vertices)
         except TypeError:
-            raise InvalidVolume("footprint.vertices", "must be a list of [lon, lat] pairs") from None
+            raise InvalidVolume(
+                "footprint.vertices", "must be a list of [lon, lat] pairs"
+            ) from None
         if len(raw) > MAX_VERTICES + 1:
             raise InvalidVolume(
                 "footprint.vertices", f"has {len(raw)} vertices, more than {MAX_VERTICES}"
@@ -258,8 +266,12 @@ def _parse_vertices(vertices: Iterable[Sequence[float]] | Array) -> Array:
             out.append((_coord(v[0], f"{name}.lon"), _coord(v[1], f"{name}.lat")))
         arr = np.array(out, dtype=np.float64).reshape(-1, 2)
     if len(arr) > MAX_VERTICES + 1:
-        raise InvalidVolume("footprint.vertices", f"has {len(arr)} vertices, more than {MAX_VERTICES}")
-    bad = ~(np.isfinite(arr).all(axis=1) & (np.abs(arr[:, 0]) <= 180.0) & (np.abs(arr[:, 1]) <= 90.0))
+        raise InvalidVolume(
+            "footprint.vertices", f"has {len(arr)} vertices, more than {MAX_VERTICES}"
+        )
+    bad = ~(
+        np.isfinite(arr).all(axis=1) & (np.abs(arr[:, 0]) <= 180.0) & (np.abs(arr[:, 1]) <= 90.0)
+    )
     if bad.any():
         i = int(np.argmax(bad))
         _check_lon_lat(float(arr[i, 0]), float(arr[i, 1]), f"footprint.vertices[{i}]")
@@ -274,9 +286,13 @@ def _parse_vertices(vertices: Iterable[Sequence[float]] | Array) -> Array:
             pts = pts[:-1]
     distinct = len(np.unique(pts, axis=0)) if len(pts) < 64 else 3
     if distinct < 3:
-        raise InvalidVolume("footprint.vertices", f"needs at least 3 distinct vertices, got {distinct}")
+        raise InvalidVolume(
+            "footprint.vertices", f"needs at least 3 distinct vertices, got {distinct}"
+        )
     if len(pts) > MAX_VERTICES:
-        raise InvalidVolume("footprint.vertices", f"has {len(pts)} vertices, more than {MAX_VERTICES}")
+        raise InvalidVolume(
+            "footprint.vertices", f"has {len(pts)} vertices, more than {MAX_VERTICES}"
+        )
     pts = np.ascontiguousarray(pts) + 0.0  # + 0.0 turns -0.0 into 0.0 (hash = equality)
     # Poles: every longitude is the same place; normalise so equality and hashing agree.
     pts[np.abs(pts[:, 1]) == 90.0, 0] = 0.0

@@ -235,7 +235,9 @@ class LocalFrame:
         # tan(χ/2 + π/4) = K·exp(C·ψ)  ⇔  χ = gd(C·ψ + ln K)
         log_k = math.asinh(math.tan(chi0)) - cexp * psi0
         # the centre's latitude on the Gauss sphere
-        chi_c = math.atan(math.sinh(cexp * float(isometric_latitude(math.radians(lat_deg))) + log_k))
+        chi_c = math.atan(
+            math.sinh(cexp * float(isometric_latitude(math.radians(lat_deg))) + log_k)
+        )
         sc, cc = math.sin(chi_c), math.cos(chi_c)
         rot = ((0.0, 1.0, 0.0), (-sc, 0.0, cc), (cc, 0.0, sc))
         return cls(lam0, phi0, cexp, log_k, A * rc, rot)
@@ -261,7 +263,9 @@ class LocalFrame:
             scale = np.where(rho > 0, self.radius * ang / rho, self.radius)
         return e * scale, n * scale
 
-    def forward_deg(self, lon_deg: Array | list[float], lat_deg: Array | list[float]) -> tuple[Array, Array]:
+    def forward_deg(
+        self, lon_deg: Array | list[float], lat_deg: Array | list[float]
+    ) -> tuple[Array, Array]:
         """Project points given in degrees."""
         lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
         psi = isometric_latitude(np.radians(np.asarray(lat_deg, dtype=np.float64)))

@@ -50,8 +50,7 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-
-def _geometry(feature: Mapping[str, Any]) -> Mapping[str, Any]:
+def _geometry(feature: object) -> Mapping[str, Any]:
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         raise InvalidGeoJSON("type", 'must be "Feature"')
     geom = feature.get("geometry")
@@ -82,7 +81,9 @@ def footprint_from_geojson(feature: Mapping[str, Any]) -> Footprint:
             raise InvalidGeoJSON("geometry.coordinates", "polygons with holes are not supported")
         ring = coords[0]
         if not isinstance(ring, list):
-            raise InvalidGeoJSON("geometry.coordinates[0]", "must be a list of [lon, lat] positions")
+            raise InvalidGeoJSON(
+                "geometry.coordinates[0]", "must be a list of [lon, lat] positions"
+            )
         try:
             return Polygon(ring)
         except InvalidVolume as exc:
@@ -92,7 +93,9 @@ def footprint_from_geojson(feature: Mapping[str, Any]) -> Footprint:
         if not isinstance(coords, list) or len(coords) not in (2, 3):
             raise InvalidGeoJSON("geometry.coordinates", "must be a [lon, lat] position")
         if "radius_m" not in props:
-            raise InvalidGeoJSON("properties.radius_m", "is required for a Point (circle) footprint")
+            raise InvalidGeoJSON(
+                "properties.radius_m", "is required for a Point (circle) footprint"
+            )
         try:
             return Circle((coords[0], coords[1]), props["radius_m"])
         except InvalidVolume as exc:
@@ -113,7 +116,11 @@ def footprint_to_geojson(footprint: Footprint) -> dict[str, Any]:
         }
     ring = [list(v) for v in footprint.vertices]
     ring.append(ring[0])
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}, "properties": {}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {},
+    }
 
 
 def _altitude(props: Mapping[str, Any]) -> AltitudeBand:
@@ -147,9 +154,13 @@ def _time(props: Mapping[str, Any], name: str) -> datetime:
     try:
         dt = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidGeoJSON(f"properties.{name}", f"{raw!r} is not an ISO 8601 timestamp") from None
+        raise InvalidGeoJSON(
+            f"properties.{name}", f"{raw!r} is not an ISO 8601 timestamp"
+        ) from None
     if dt.tzinfo is None:
-        raise InvalidGeoJSON(f"properties.{name}", "naive timestamp: a UTC offset (e.g. Z) is required")
+        raise InvalidGeoJSON(
+            f"properties.{name}", "naive timestamp: a UTC offset (e.g. Z) is required"
+        )
     return dt
 
 
@@ -179,5 +190,3 @@ def volume_to_geojson(volume: Volume4D) -> dict[str, Any]:
         }
     )
     return feature
-
-

@@ -109,7 +109,8 @@ class VolumeIndex:
         self._free: list[int] = []
         self._next = 0
         self._keys: dict[Hashable, list[int]] = {}
-        self._grid: dict[tuple[int, ...], array[int]] = {}
+        # level -> (bucket, ix, iy, iz) -> slots
+        self._grid: dict[int, dict[tuple[int, int, int, int], array[int]]] = {}
         self._level_count: dict[int, int] = {}
         self._groups: dict[Hashable, int] = {}
 
@@ -166,21 +167,23 @@ class VolumeIndex:
             size *= 4.0
         return level
 
-    def _cells(
+    def _ranges(
         self, level: int, centre: NDArray[np.float64], radius: float, t0: float, t1: float
-    ) -> Iterator[tuple[int, ...]]:
+    ) -> tuple[range, range, range, range]:
         size = self._cell * 4.0**level
         lo = np.floor((centre - radius) / size).astype(np.int64)
         hi = np.floor((centre + radius) / size).astype(np.int64)
-        b0 = math.floor(t0 / self._bucket)
-        b1 = math.floor(t1 / self._bucket)
-        for b, ix, iy, iz in product(
-            range(b0, b1 + 1),
+        return (
+            range(math.floor(t0 / self._bucket), math.floor(t1 / self._bucket) + 1),
             range(int(lo[0]), int(hi[0]) + 1),
             range(int(lo[1]), int(hi[1]) + 1),
             range(int(lo[2]), int(hi[2]) + 1),
-        ):
-            yield (level, b, ix, iy, iz)
+        )
+
+    def _cells(
+        self, level: int, centre: NDArray[np.float64], radius: float, t0: float, t1: float
+    ) -> Iterator[tuple[int, int, int, int]]:
+        yield from product(*self._ranges(level, centre, radius, t0, t1))
 
     # -- writes --------------------------------------------------------------------------
 
@@ -209,7 +212,9 @@ class VolumeIndex:
             slots.append(slot)
         self._keys[key] = slots
 
-    def _store(self, slot: int, key: Hashable, pos: int, v: Volume4D, code: int, margin: float) -> None:
+    def _store(
+        self, slot: int, key: Hashable, pos: int, v: Volume4D, code: int, margin: float
+    ) -> None:
         c = self._cols
         fp = v.footprint
         centre = ecef(*fp.centre)[0]
@@ -224,7 +229,7 @@ class VolumeIndex:
         self._slot_pos[slot] = pos
         level = self._level(rho)
         self._level_count[level] = self._level_count.get(level, 0) + 1
-        grid = self._grid
+        grid = self._grid.setdefault(level, {})
         for cell in self._cells(level, centre, rho, t0, t1):
             entries = grid.get(cell)
             if entries is None:
@@ -238,7 +243,7 @@ class VolumeIndex:
         centre = row[_CX : _CZ + 1].copy()
         rho = float(row[_RHO])
         level = self._level(rho)
-        grid = self._grid
+        grid = self._grid[level]
         for cell in self._cells(level, centre, rho, float(row[_T0]), float(row[_T1])):
             entries = grid[cell]
             if len(entries) == 1:
@@ -287,14 +292,20 @@ class VolumeIndex:
         reach = fp.radius_m + buffers.horizontal_m
         q0 = volume.time.start_s - buffers.time_s
         q1 = volume.time.end_s + buffers.time_s
-        grid = self._grid
         parts = []
         for level in self._level_count:
+            grid = self._grid[level]
             # a stored ball that meets ours shares a point with it, hence a cell
-            for cell in self._cells(level, centre, reach, q0, q1):
-                entries = grid.get(cell)
-                if entries is not None:
-                    parts.append(np.frombuffer(entries, dtype=np.int64))
+            rb, rx, ry, rz = self._ranges(level, centre, reach, q0, q1)
+            if len(rb) * len(rx) * len(ry) * len(rz) <= 2 * len(grid):
+                for cell in product(rb, rx, ry, rz):
+                    entries = grid.get(cell)
+                    if entries is not None:
+                        parts.append(np.frombuffer(entries, dtype=np.int64))
+            else:  # a query far larger than this level's cells: walk the occupied ones
+                for (b, ix, iy, iz), entries in grid.items():
+                    if b in rb and ix in rx and iy in ry and iz in rz:
+                        parts.append(np.frombuffer(entries, dtype=np.int64))
         if not parts:
             return np.empty(0, dtype=np.int64)
         ids = np.concatenate(parts) if len(parts) > 1 else parts[0]
@@ -357,7 +368,9 @@ class VolumeIndex:
         Hits are exact: each candidate is confirmed by the same decision as
         :func:`~deconfliction.geo._overlap.overlap`, and none is ever missed.
         """
-        return self._confirm(volume, buffers, self.candidates(volume, buffers, exclude_group=exclude_group))
+        return self._confirm(
+            volume, buffers, self.candidates(volume, buffers, exclude_group=exclude_group)
+        )
 
     def query_many(
         self,
@@ -384,4 +397,3 @@ class VolumeIndex:
         ids = np.flatnonzero(self._cols.alive[: self._next])
         slots = self._filter(ids, volume, buffers, centre, reach, q0, q1, exclude_group)
         return self._confirm(volume, buffers, slots)
-

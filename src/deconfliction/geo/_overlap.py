@@ -80,7 +80,7 @@ def overlap(
     may report one whose footprints are up to a few millimetres beyond ``horizontal_m``.
     """
     for name, v in (("horizontal_m", horizontal_m), ("vertical_m", vertical_m), ("time_s", time_s)):
-        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):  # type: ignore[redundant-expr]
             raise ValueError(f"{name} must be a finite number ≥ 0")
     tgap = a.time.gap_s(b.time)
     if tgap > time_s:
@@ -112,7 +112,9 @@ def _ring_lonlat(fp: Footprint) -> np.ndarray:
         return np.stack([np.degrees(lam), np.degrees(_latitude_from_isometric(psi))], axis=1)
     n = 128
     lon, lat, _ = GEOD.fwd(
-        np.full(n, fp.centre[0]), np.full(n, fp.centre[1]), np.linspace(0, 360, n, endpoint=False),
+        np.full(n, fp.centre[0]),
+        np.full(n, fp.centre[1]),
+        np.linspace(0, 360, n, endpoint=False),
         np.full(n, fp.radius_m),
     )
     return np.stack([lon, lat], axis=1)
@@ -139,7 +141,9 @@ def intersection_geojson(a: Footprint, b: Footprint) -> dict[str, Any] | None:
         return np.stack([lon, lat], axis=1)
 
     geo = shapely.transform(inter, back)
-    parts = [g for g in getattr(geo, "geoms", [geo]) if isinstance(g, shapely.Polygon) and not g.is_empty]
+    parts = [
+        g for g in getattr(geo, "geoms", [geo]) if isinstance(g, shapely.Polygon) and not g.is_empty
+    ]
     rings = [
         [[list(map(float, p)) for p in part.exterior.coords]]
         + [[list(map(float, p)) for p in hole.coords] for hole in part.interiors]

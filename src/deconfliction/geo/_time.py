@@ -68,7 +68,9 @@ class TimeWindow:
         try:
             start = datetime.fromtimestamp(start_s, UTC)
         except (OverflowError, ValueError, OSError):
-            raise InvalidVolume("time.start", "is outside the range of representable times") from None
+            raise InvalidVolume(
+                "time.start", "is outside the range of representable times"
+            ) from None
         try:
             end = datetime.fromtimestamp(end_s, UTC)
         except (OverflowError, ValueError, OSError):

@@ -1,0 +1,7 @@
+"""``python -m deconfliction.cli`` (same as the ``deconfliction`` command)."""
+
+import sys
+
+from deconfliction.cli import main
+
+sys.exit(main())

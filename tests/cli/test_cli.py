@@ -1,0 +1,66 @@
+"""The `deconfliction` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-volumes.geojson"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deconfliction.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_sample_lists_the_conflicts():
+    r = _run("check", str(SAMPLE))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("7 conflict(s) among 6 subjects")
+    assert "protected site Field hospital [relief-org]: overlapping" in r.stdout
+    assert "Helicopter training" not in r.stdout
+    assert "indexed 6 subjects, 7 volumes" in r.stderr
+
+
+def test_check_json_lines():
+    r = _run("check", str(SAMPLE), "--json", "--quiet")
+    assert r.returncode == 0
+    assert r.stderr == ""
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 7
+    hospital = [x for x in rows if x["other"]["id"] == "field-hospital"]
+    assert hospital
+    assert hospital[0]["intersection"]["type"] == "Polygon"
+
+
+def test_tighter_buffers_find_fewer(tmp_path):
+    r = _run(
+        "check", str(SAMPLE), "--horizontal-m", "0", "--vertical-m", "0", "--time-s", "0", "--json"
+    )
+    assert r.returncode == 0
+    assert 0 < len(r.stdout.splitlines()) < 7
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    doc = json.loads(SAMPLE.read_text())
+    doc["features"][2]["properties"]["time_end"] = "2026-12-02T06:00:00Z"  # before its start
+    bad.write_text(json.dumps(doc))
+    r = _run("check", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "deconfliction: error: features[2].properties.time_end: must be after time.start"
+    ]
+    r = _run("check", str(tmp_path / "missing.geojson"))
+    assert r.returncode == 2
+    assert "No such file" in r.stderr
+    (tmp_path / "x.json").write_text("{not json")
+    r = _run("check", str(tmp_path / "x.json"))
+    assert r.returncode == 2
+    assert "not JSON" in r.stderr
