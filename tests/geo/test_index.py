@@ -60,9 +60,15 @@ def test_query_equals_brute_force_under_interleaved_writes(scene, operations, bu
     assert index.volume_count == sum(len(v) for v in stored.values())
     b = Buffers(*buffers)
     for q in scene:
-        got = {(h.key, h.position) for h in index.query(q, b)}
+        hits = index.query(q, b)
+        got = {(h.key, h.position) for h in hits}
         assert got == {(h.key, h.position) for h in index.scan(q, b)}
         assert got == _brute(stored, q, b)
+        for h in hits:  # reported distances agree with the precise pairwise computation
+            ov = overlap(q, h.volume, horizontal_m=b.horizontal_m, vertical_m=b.vertical_m, time_s=b.time_s)
+            assert ov is not None
+            d = ov.horizontal_distance_m
+            assert abs(h.overlap.horizontal_distance_m - d) <= max(1.0, 1e-4 * d)
 
 
 @settings(max_examples=40)

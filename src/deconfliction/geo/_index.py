@@ -342,7 +342,7 @@ class VolumeIndex:
         cands = [vols[s] for s in slots]
         fps: list[Footprint] = [v.footprint for v in cands if v is not None]
         thr = buffers.horizontal_m + self._cols.margin[slots]
-        res = spatial_check(volume.footprint, fps, thr, precise=True)
+        res = spatial_check(volume.footprint, fps, thr, estimate=True)
         hits = []
         for i in np.flatnonzero(res.hit):
             v = cands[i]

@@ -173,13 +173,15 @@ def spatial_check(
     *,
     frame: LocalFrame | None = None,
     precise: bool = False,
+    estimate: bool = False,
 ) -> SpatialResult:
     """Decide for each candidate whether it lies within ``thresholds_m`` of ``query``.
 
     ``hit[i]`` is True whenever the true geodesic distance between the footprints is at
     most ``thresholds_m[i]`` (never a miss), and False whenever it is more than that by
-    more than the final interval's width. ``precise`` also refines the bounds of hits
-    wider than max(1 m, 0.01 %), for reporting distances.
+    more than the final interval's width. ``precise`` also refines any bounds wider than
+    max(1 m, 0.01 %), for reporting distances; ``estimate`` (cheaper) sets each hit's
+    estimate to the exact geodesic distance between the closest points found in the frame.
 
     >>> a = Circle((0.0, 0.0), 1_000.0); b = Circle((0.0, 0.02), 1_000.0)
     >>> r = spatial_check(a, [b], 300.0)
@@ -200,32 +202,47 @@ def spatial_check(
     core_c = np.array([c.core_radius_m for c in candidates])
     eff = thr + core_q + core_c
     d = shapely.distance(qg[0], cg)
-    r = np.maximum(qr[0], cr)
-    lat_lo = np.minimum(qlo[0], clo)
-    lat_hi = np.maximum(qhi[0], chi)
-    m_min, m_max = _scale_bounds(frame, lat_lo, lat_hi, r)
-    sag = _sag(r, qpoly[0:1].repeat(n)) + _sag(r, cpoly)
-    lower = np.maximum(0.0, d - sag) / (_stretch(frame, r) * m_max)
+    # One set of bounds for the whole batch (scalars: cheap, slightly conservative).
+    r = float(gr.max())
+    lo_b, hi_b = _poleward_pad(np.array([glo.min()]), np.array([ghi.max()]), np.array([r]))
+    m_min, m_max = frame.scale_range(float(lo_b[0]), float(hi_b[0]))
+    piece_sag = sagitta_bound(DENSIFY_M, r)
+    sag = piece_sag * (cpoly.astype(np.float64) + float(qpoly[0]))
+    lower = np.maximum(0.0, d - sag) / (frame.stretch(r) * m_max)
     lower -= _ROUNDING_M + 1e-9 * lower
     upper = (d + sag) / m_min * (1 + 1e-12) + 1e-9
+    if not qpoly[0] and not cpoly.all():
+        # circle–circle pairs: exact, one vectorised geodesic call
+        cc = np.flatnonzero(~cpoly)
+        clon = np.array([candidates[i].centre[0] for i in cc])
+        clat = np.array([candidates[i].centre[1] for i in cc])
+        _, _, s_cc = GEOD.inv(np.full(len(cc), query.centre[0]), np.full(len(cc), query.centre[1]), clon, clat)
+        lower[cc] = upper[cc] = np.asarray(s_cc, dtype=np.float64)
     hit = upper <= eff
     ambiguous = ~hit & ~(lower > eff)
     if precise:
         fp_upper = np.maximum(0.0, upper - core_q - core_c)
         ambiguous |= (upper - lower) > np.maximum(1.0, 1e-4 * fp_upper)
-    estimate = (lower + upper) / 2
+    est = (lower + upper) / 2
+    if estimate:
+        todo = np.flatnonzero(hit & ~ambiguous & (d > 0) & (lower < upper))
+        if len(todo):
+            xy = shapely.get_coordinates(shapely.shortest_line(qg[0], cg[todo]))
+            lon, lat = frame.inverse_deg(xy[:, 0], xy[:, 1])
+            _, _, geod = GEOD.inv(lon[0::2], lat[0::2], lon[1::2], lat[1::2])
+            est[todo] = np.clip(np.asarray(geod, dtype=np.float64), lower[todo], upper[todo])
     for i in (int(j) for j in np.flatnonzero(ambiguous)):
         clip = float(max(eff[i], upper[i])) if precise else float(eff[i])
         lo_i, up_i, est_i = _refine(query, candidates[i], frame, qg[0], cg[i], clip)
         lo_i -= _ROUNDING_M + 1e-9 * lo_i  # floating-point slack: err towards a hit
-        lower[i], upper[i], estimate[i] = lo_i, up_i, est_i
+        lower[i], upper[i], est[i] = lo_i, up_i, est_i
         hit[i] = not lo_i > eff[i]
     core = core_q + core_c
     return SpatialResult(
         hit,
         np.maximum(0.0, lower - core),
         np.maximum(0.0, upper - core),
-        np.maximum(0.0, estimate - core),
+        np.maximum(0.0, est - core),
     )
 
 
