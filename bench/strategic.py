@@ -30,9 +30,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _data  # noqa: E402
+import _data
 
-from deconfliction.geo import Buffers, Volume4D, VolumeIndex  # noqa: E402
+from deconfliction.geo import Buffers, Volume4D, VolumeIndex
 
 BUFFERS = Buffers(horizontal_m=9_260.0, vertical_m=305.0, time_s=300.0)
 
@@ -114,12 +114,23 @@ def bench_index(vols: list[Volume4D], queries: list[Volume4D]) -> dict[str, obje
     }
 
 
-def bench_postgis(specs: list[_data.Spec], qspecs: list[_data.Spec], hits: list[list[int]]) -> dict[str, object]:
+def bench_postgis(
+    specs: list[_data.Spec], qspecs: list[_data.Spec], hits: list[list[int]]
+) -> dict[str, object]:
     from _postgis import PgVolume, PostgisBaseline, PostgisCluster
 
     def pgv(i: int, s: _data.Spec) -> PgVolume:
         ring = None if s.ring is None else [(float(x), float(y)) for x, y in s.ring]
-        return PgVolume(i, ring, s.centre if s.ring is None else None, s.radius_m, s.alt_lo, s.alt_hi, s.t0, s.t1)
+        return PgVolume(
+            i,
+            ring,
+            s.centre if s.ring is None else None,
+            s.radius_m,
+            s.alt_lo,
+            s.alt_hi,
+            s.t0,
+            s.t1,
+        )
 
     with PostgisCluster() as pg:
         base = PostgisBaseline(pg.connect())
@@ -135,7 +146,11 @@ def bench_postgis(specs: list[_data.Spec], qspecs: list[_data.Spec], hits: list[
             got = base.query(q, BUFFERS.horizontal_m, BUFFERS.vertical_m, BUFFERS.time_s)
             q_t.append(time.perf_counter() - t0)
             agree += sorted(got) == ours
-    return {"postgis_p50_ms": pct(q_t, 50), "postgis_p99_ms": pct(q_t, 99), "postgis_same_hits": agree / len(qs)}
+    return {
+        "postgis_p50_ms": pct(q_t, 50),
+        "postgis_p99_ms": pct(q_t, 99),
+        "postgis_same_hits": agree / len(qs),
+    }
 
 
 def main() -> int:
@@ -178,10 +193,21 @@ def main() -> int:
             )
         sys.stdout.flush()
     keys = [
-        "n", "query_p50_ms", "query_p99_ms", "add_p99_ms", "remove_p99_ms", "index_mb",
-        "brute_p50_ms", "brute_p99_ms", "postgis_p50_ms", "postgis_p99_ms", "identical_hits",
+        "n",
+        "query_p50_ms",
+        "query_p99_ms",
+        "add_p99_ms",
+        "remove_p99_ms",
+        "index_mb",
+        "brute_p50_ms",
+        "brute_p99_ms",
+        "postgis_p50_ms",
+        "postgis_p99_ms",
+        "identical_hits",
     ]
-    out = [{k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keys} for r in results]
+    out = [
+        {k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keys} for r in results
+    ]
     print(json.dumps({"bench": "strategic", "results": out}))
     return 0
 

@@ -47,15 +47,22 @@ def _spacing(fp: Footprint) -> float:
 
 def contains(fp: Footprint, lon: float, lat: float) -> bool:
     """Point in footprint, via PROJ's own ellipsoidal azimuthal equidistant projection."""
+    return bool(contains_any(fp, np.array([[lon, lat]])))
+
+
+def contains_any(fp: Footprint, pts: np.ndarray) -> bool:
+    """Whether any of the lon/lat points lies in the footprint (PROJ aeqd + GEOS)."""
     if isinstance(fp, Circle):
-        _, _, d = GEOD.inv(fp.centre[0], fp.centre[1], lon, lat)
-        return bool(d <= fp.radius_m)
+        n = len(pts)
+        _, _, d = GEOD.inv(np.full(n, fp.centre[0]), np.full(n, fp.centre[1]), pts[:, 0], pts[:, 1])
+        return bool(np.any(np.asarray(d) <= fp.radius_m))
     crs = CRS.from_proj4(f"+proj=aeqd +lat_0={fp.centre[1]} +lon_0={fp.centre[0]} +ellps=WGS84")
     tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     ring = boundary(fp, max(0.1, fp.radius_m / 2000.0))
     x, y = tr.transform(ring[:, 0], ring[:, 1])
-    px, py = tr.transform(lon, lat)
-    return bool(shapely.Polygon(np.stack([x, y], axis=1)).covers(shapely.Point(px, py)))
+    px, py = tr.transform(pts[:, 0], pts[:, 1])
+    poly = shapely.Polygon(np.stack([x, y], axis=1))
+    return bool(np.any(shapely.covers(poly, shapely.points(np.asarray(px), np.asarray(py)))))
 
 
 def _min_pair(pa: np.ndarray, pb: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
@@ -109,16 +116,19 @@ def witness_distance(a: Footprint, b: Footprint) -> float:
 
 
 def _local(fp: Footprint, pts: np.ndarray, i: int, spacing: float) -> np.ndarray:
-    """Dense true-boundary points (spacing/25) within 2 samples of sample ``i``."""
+    """Dense true-boundary points (spacing/25) within 2 samples of sample ``i``.
+
+    Consecutive samples always share an edge (every vertex is a sample), so the geodesic
+    between them is part of the boundary; skipping a sample could cut a corner."""
     n = len(pts)
-    prev, mid, nxt = pts[max(0, i - 2)], pts[i], pts[min(n - 1, i + 2)]
-    if i < 2 and n > 4 and isinstance(fp, Polygon) and spacing >= fp.radius_m / 150.0:
-        prev = pts[(i - 2) % n]
-    if i > n - 3 and n > 4 and isinstance(fp, Polygon) and spacing >= fp.radius_m / 150.0:
-        nxt = pts[(i + 2) % n]
-    return np.concatenate(
-        [_edge_points(*prev, *mid, spacing / 25), _edge_points(*mid, *nxt, spacing / 25), [nxt]]
-    )
+    wrap = isinstance(fp, Polygon) and spacing >= fp.radius_m / 150.0 and n > 4
+    idx = [(i + k) % n if wrap else min(max(i + k, 0), n - 1) for k in range(-2, 3)]
+    idx = [j for k, j in enumerate(idx) if k == 0 or j != idx[k - 1]]
+    parts = [
+        _edge_points(*pts[j], *pts[k], spacing / 25) for j, k in zip(idx, idx[1:], strict=False)
+    ]
+    parts.append(pts[idx[-1]][None, :])
+    return np.concatenate(parts)
 
 
 def oracle_distance(a: Footprint, b: Footprint) -> float:
@@ -128,13 +138,15 @@ def oracle_distance(a: Footprint, b: Footprint) -> float:
         return 0.0
     if isinstance(a, Circle) and isinstance(b, Circle):
         return d
-    pa = a.centre if isinstance(a, Circle) else tuple(a.lonlat[0])
-    pb = b.centre if isinstance(b, Circle) else tuple(b.lonlat[0])
-    if (isinstance(a, Polygon) and contains(a, *pb)) or (
-        isinstance(b, Polygon) and contains(b, *pa)
+    # a footprint inside the other, or boundaries crossing: some boundary sample (or a
+    # circle's centre) of one lies in the other
+    sa = np.array([a.centre]) if isinstance(a, Circle) else boundary(a, _spacing(a))
+    sb = np.array([b.centre]) if isinstance(b, Circle) else boundary(b, _spacing(b))
+    if (isinstance(a, Polygon) and contains_any(a, sb)) or (
+        isinstance(b, Polygon) and contains_any(b, sa)
     ):
         return 0.0
     return d
 
 
-__all__ = ["boundary", "contains", "oracle_distance", "witness_distance"]
+__all__ = ["boundary", "contains", "contains_any", "oracle_distance", "witness_distance"]

@@ -35,7 +35,7 @@ def test_radial_distance_and_inverse(centre, dist, az):
         assert abs(r - dist) <= 1e-6 * dist + 1e-6
     blon, blat = f.inverse_deg(x, y)
     _, _, back = GEOD.inv(float(blon[0]), float(blat[0]), lon, lat)
-    assert back < 1e-4
+    assert back < 1e-2  # a centimetre, even 2,500 km out and next to a pole
 
 
 @settings(max_examples=100)

@@ -65,7 +65,9 @@ def test_query_equals_brute_force_under_interleaved_writes(scene, operations, bu
         assert got == {(h.key, h.position) for h in index.scan(q, b)}
         assert got == _brute(stored, q, b)
         for h in hits:  # reported distances agree with the precise pairwise computation
-            ov = overlap(q, h.volume, horizontal_m=b.horizontal_m, vertical_m=b.vertical_m, time_s=b.time_s)
+            ov = overlap(
+                q, h.volume, horizontal_m=b.horizontal_m, vertical_m=b.vertical_m, time_s=b.time_s
+            )
             assert ov is not None
             d = ov.horizontal_distance_m
             assert abs(h.overlap.horizontal_distance_m - d) <= max(1.0, 1e-4 * d)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from deconfliction.geo import AltitudeBand, Circle, Polygon, TimeWindow, Volume4D, overlap
@@ -37,6 +37,8 @@ def test_buffers_only_add_hits(pair, small, extra):
 @given(volume_pairs(), st.floats(0, 20_000))
 def test_decision_agrees_with_oracle(pair, h):
     a, b = pair
+    note(f"{a.footprint.lonlat.tolist() if isinstance(a.footprint, Polygon) else a.footprint}")
+    note(f"{b.footprint.lonlat.tolist() if isinstance(b.footprint, Polygon) else b.footprint}")
     truth = oracle_distance(a.footprint, b.footprint)
     ov = overlap(a, b, horizontal_m=h, vertical_m=1e6, time_s=1e7)
     if truth <= h:

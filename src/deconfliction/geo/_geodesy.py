@@ -92,6 +92,20 @@ def isometric_latitude(lat_rad: Array | float) -> Array:
     return result
 
 
+def _isometric_scalar(phi: float) -> float:
+    phi = min(max(phi, -_HALF_PI + 1e-12), _HALF_PI - 1e-12)
+    return math.asinh(math.tan(phi)) - E * math.atanh(E * math.sin(phi))
+
+
+def ecef_scalar(lon_deg: float, lat_deg: float) -> tuple[float, float, float]:
+    """:func:`ecef` of one point, without numpy (hot paths)."""
+    lon, lat = math.radians(lon_deg), math.radians(lat_deg)
+    s = math.sin(lat)
+    n = A / math.sqrt(1 - E2 * s * s)
+    c = math.cos(lat)
+    return (n * c * math.cos(lon), n * c * math.sin(lon), n * (1 - E2) * s)
+
+
 def _latitude_from_isometric(psi: Array) -> Array:
     """Inverse of :func:`isometric_latitude` (fixed-point iteration, converges in ~5 steps)."""
     chi = np.arctan(np.sinh(psi))  # conformal latitude (sphere)
@@ -231,13 +245,11 @@ class LocalFrame:
         rc = math.sqrt(1 - E2) / (1 - E2 * s * s)
         cexp = math.sqrt(1 + E2 * c2 * c2 / (1 - E2))
         chi0 = math.asin(s / cexp)
-        psi0 = float(isometric_latitude(phi0))
+        psi0 = _isometric_scalar(phi0)
         # tan(χ/2 + π/4) = K·exp(C·ψ)  ⇔  χ = gd(C·ψ + ln K)
         log_k = math.asinh(math.tan(chi0)) - cexp * psi0
         # the centre's latitude on the Gauss sphere
-        chi_c = math.atan(
-            math.sinh(cexp * float(isometric_latitude(math.radians(lat_deg))) + log_k)
-        )
+        chi_c = math.atan(math.sinh(cexp * _isometric_scalar(math.radians(lat_deg)) + log_k))
         sc, cc = math.sin(chi_c), math.cos(chi_c)
         rot = ((0.0, 1.0, 0.0), (-sc, 0.0, cc), (cc, 0.0, sc))
         return cls(lam0, phi0, cexp, log_k, A * rc, rot)
@@ -305,13 +317,21 @@ class LocalFrame:
         result: Array = self.radius * self.c * cos_chi / (n * np.cos(phi))
         return result
 
+    def _scale_scalar(self, phi: float) -> float:
+        phi = min(max(phi, -_HALF_PI + 1e-9), _HALF_PI - 1e-9)
+        u = self.c * _isometric_scalar(phi) + self.log_k
+        s = math.sin(phi)
+        n = A / math.sqrt(1 - E2 * s * s)
+        return self.radius * self.c / math.cosh(u) / (n * math.cos(phi))
+
     def scale_range(self, lat_min_rad: float, lat_max_rad: float) -> tuple[float, float]:
-        """``(m_min, m_max)`` over a latitude interval (m has its only extremum at φ0)."""
-        pts = [lat_min_rad, lat_max_rad]
+        """``(m_min, m_max)`` over a latitude interval (m is monotonic on each side of φ0,
+        where it is 1)."""
+        a, b = self._scale_scalar(lat_min_rad), self._scale_scalar(lat_max_rad)
+        lo, hi = min(a, b), max(a, b)
         if lat_min_rad <= self.lat0 <= lat_max_rad:
-            pts.append(self.lat0)
-        m = self.conformal_scale(np.asarray(pts))
-        return float(m.min()), float(m.max())
+            lo, hi = min(lo, 1.0), max(hi, 1.0)
+        return lo, hi
 
     def stretch(self, r_m: float) -> float:
         """Largest azimuthal stretch ``k(r) = (r/R)/sin(r/R)`` within ``r_m`` of the centre."""

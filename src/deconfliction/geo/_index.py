@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from deconfliction.geo._footprint import Footprint
-from deconfliction.geo._geodesy import ecef
+from deconfliction.geo._geodesy import ecef_scalar
 from deconfliction.geo._overlap import Overlap
 from deconfliction.geo._spatial import spatial_check
 from deconfliction.geo._volume import Buffers, Volume4D
@@ -168,20 +168,20 @@ class VolumeIndex:
         return level
 
     def _ranges(
-        self, level: int, centre: NDArray[np.float64], radius: float, t0: float, t1: float
+        self, level: int, centre: Sequence[float], radius: float, t0: float, t1: float
     ) -> tuple[range, range, range, range]:
         size = self._cell * 4.0**level
-        lo = np.floor((centre - radius) / size).astype(np.int64)
-        hi = np.floor((centre + radius) / size).astype(np.int64)
+        x, y, z = (float(c) for c in centre)
+        fl = math.floor
         return (
-            range(math.floor(t0 / self._bucket), math.floor(t1 / self._bucket) + 1),
-            range(int(lo[0]), int(hi[0]) + 1),
-            range(int(lo[1]), int(hi[1]) + 1),
-            range(int(lo[2]), int(hi[2]) + 1),
+            range(fl(t0 / self._bucket), fl(t1 / self._bucket) + 1),
+            range(fl((x - radius) / size), fl((x + radius) / size) + 1),
+            range(fl((y - radius) / size), fl((y + radius) / size) + 1),
+            range(fl((z - radius) / size), fl((z + radius) / size) + 1),
         )
 
     def _cells(
-        self, level: int, centre: NDArray[np.float64], radius: float, t0: float, t1: float
+        self, level: int, centre: Sequence[float], radius: float, t0: float, t1: float
     ) -> Iterator[tuple[int, int, int, int]]:
         yield from product(*self._ranges(level, centre, radius, t0, t1))
 
@@ -217,7 +217,7 @@ class VolumeIndex:
     ) -> None:
         c = self._cols
         fp = v.footprint
-        centre = ecef(*fp.centre)[0]
+        centre = ecef_scalar(*fp.centre)
         rho = fp.radius_m + margin
         t0, t1 = v.time.start_s, v.time.end_s
         c.attr[slot] = (t0, t1, v.altitude.lower_m, v.altitude.upper_m, *centre, rho)
@@ -240,7 +240,7 @@ class VolumeIndex:
     def _drop(self, slot: int) -> None:
         c = self._cols
         row = c.attr[slot]
-        centre = row[_CX : _CZ + 1].copy()
+        centre = (float(row[_CX]), float(row[_CY]), float(row[_CZ]))
         rho = float(row[_RHO])
         level = self._level(rho)
         grid = self._grid[level]
@@ -288,7 +288,7 @@ class VolumeIndex:
     ) -> NDArray[np.int64]:
         """Slots whose time, altitude and enclosing caps pass the buffered query (sorted)."""
         fp = volume.footprint
-        centre = ecef(*fp.centre)[0]
+        centre = ecef_scalar(*fp.centre)
         reach = fp.radius_m + buffers.horizontal_m
         q0 = volume.time.start_s - buffers.time_s
         q1 = volume.time.end_s + buffers.time_s
@@ -316,7 +316,7 @@ class VolumeIndex:
         ids: NDArray[np.int64],
         volume: Volume4D,
         buffers: Buffers,
-        centre: NDArray[np.float64],
+        centre: Sequence[float],
         reach: float,
         q0: float,
         q1: float,
@@ -328,7 +328,7 @@ class VolumeIndex:
         keep = (a[:, _T0] <= q1) & (a[:, _T1] >= q0)
         keep &= a[:, _A0] <= alt.upper_m + buffers.vertical_m
         keep &= a[:, _A1] >= alt.lower_m - buffers.vertical_m
-        d = a[:, _CX : _CZ + 1] - centre
+        d = a[:, _CX : _CZ + 1] - np.asarray(centre)
         lim = a[:, _RHO] + reach
         keep &= np.einsum("ij,ij->i", d, d) <= lim * lim
         if exclude_group is not None and exclude_group in self._groups:
@@ -390,7 +390,7 @@ class VolumeIndex:
         Used as the oracle in tests and as the baseline in the benchmark.
         """
         fp = volume.footprint
-        centre = ecef(*fp.centre)[0]
+        centre = ecef_scalar(*fp.centre)
         reach = fp.radius_m + buffers.horizontal_m
         q0 = volume.time.start_s - buffers.time_s
         q1 = volume.time.end_s + buffers.time_s

@@ -98,6 +98,15 @@ def _poleward_pad(lat_lo: Array, lat_hi: Array, r: Array) -> tuple[Array, Array]
     return lo, hi
 
 
+def _poleward_pad_scalar(lat_lo: float, lat_hi: float, r: float) -> tuple[float, float]:
+    """:func:`_poleward_pad` for one range, without numpy."""
+    worst = min(max(abs(lat_lo), abs(lat_hi)), _HALF_PI - 1e-9)
+    pad = (4.0 * r * r) / (8.0 * B * B) * (1.0 + abs(math.tan(worst))) + 1e-6
+    lo = max(-_HALF_PI, lat_lo - pad) if lat_lo < 0 else lat_lo - 1e-9
+    hi = min(_HALF_PI, lat_hi + pad) if lat_hi > 0 else lat_hi + 1e-9
+    return lo, hi
+
+
 def _scale_bounds(frame: LocalFrame, lat_lo: Array, lat_hi: Array, r: Array) -> tuple[Array, Array]:
     """m_min, m_max over padded latitude ranges (vectorised LocalFrame.distance_bounds)."""
     lo, hi = _poleward_pad(lat_lo, lat_hi, r)
@@ -196,16 +205,15 @@ def spatial_check(
     if frame is None:
         frame = LocalFrame.at(*query.centre)
     g, gr, glo, ghi, gpoly = _geoms(frame, [query, *candidates])
-    qg, qr, qlo, qhi, qpoly = g[:1], gr[:1], glo[:1], ghi[:1], gpoly[:1]
-    cg, cr, clo, chi, cpoly = g[1:], gr[1:], glo[1:], ghi[1:], gpoly[1:]
+    qg, qpoly = g[:1], gpoly[:1]
+    cg, cpoly = g[1:], gpoly[1:]
     core_q = query.core_radius_m
     core_c = np.array([c.core_radius_m for c in candidates])
     eff = thr + core_q + core_c
     d = shapely.distance(qg[0], cg)
     # One set of bounds for the whole batch (scalars: cheap, slightly conservative).
     r = float(gr.max())
-    lo_b, hi_b = _poleward_pad(np.array([glo.min()]), np.array([ghi.max()]), np.array([r]))
-    m_min, m_max = frame.scale_range(float(lo_b[0]), float(hi_b[0]))
+    m_min, m_max = frame.scale_range(*_poleward_pad_scalar(float(glo.min()), float(ghi.max()), r))
     piece_sag = sagitta_bound(DENSIFY_M, r)
     sag = piece_sag * (cpoly.astype(np.float64) + float(qpoly[0]))
     lower = np.maximum(0.0, d - sag) / (frame.stretch(r) * m_max)
@@ -214,9 +222,11 @@ def spatial_check(
     if not qpoly[0] and not cpoly.all():
         # circle–circle pairs: exact, one vectorised geodesic call
         cc = np.flatnonzero(~cpoly)
-        clon = np.array([candidates[i].centre[0] for i in cc])
-        clat = np.array([candidates[i].centre[1] for i in cc])
-        _, _, s_cc = GEOD.inv(np.full(len(cc), query.centre[0]), np.full(len(cc), query.centre[1]), clon, clat)
+        clon = np.array([candidates[int(i)].centre[0] for i in cc])
+        clat = np.array([candidates[int(i)].centre[1] for i in cc])
+        _, _, s_cc = GEOD.inv(
+            np.full(len(cc), query.centre[0]), np.full(len(cc), query.centre[1]), clon, clat
+        )
         lower[cc] = upper[cc] = np.asarray(s_cc, dtype=np.float64)
     hit = upper <= eff
     ambiguous = ~hit & ~(lower > eff)
