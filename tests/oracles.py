@@ -10,6 +10,7 @@ conflict: a decision that misses it is a false negative, with no tolerance.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import shapely
@@ -125,7 +126,7 @@ def _local(fp: Footprint, pts: np.ndarray, i: int, spacing: float) -> np.ndarray
     idx = [(i + k) % n if wrap else min(max(i + k, 0), n - 1) for k in range(-2, 3)]
     idx = [j for k, j in enumerate(idx) if k == 0 or j != idx[k - 1]]
     parts = [
-        _edge_points(*pts[j], *pts[k], spacing / 25) for j, k in zip(idx, idx[1:], strict=False)
+        _edge_points(*pts[j], *pts[k], spacing / 25) for j, k in pairwise(idx)
     ]
     parts.append(pts[idx[-1]][None, :])
     return np.concatenate(parts)
