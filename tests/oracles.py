@@ -125,9 +125,7 @@ def _local(fp: Footprint, pts: np.ndarray, i: int, spacing: float) -> np.ndarray
     wrap = isinstance(fp, Polygon) and spacing >= fp.radius_m / 150.0 and n > 4
     idx = [(i + k) % n if wrap else min(max(i + k, 0), n - 1) for k in range(-2, 3)]
     idx = [j for k, j in enumerate(idx) if k == 0 or j != idx[k - 1]]
-    parts = [
-        _edge_points(*pts[j], *pts[k], spacing / 25) for j, k in pairwise(idx)
-    ]
+    parts = [_edge_points(*pts[j], *pts[k], spacing / 25) for j, k in pairwise(idx)]
     parts.append(pts[idx[-1]][None, :])
     return np.concatenate(parts)
 

@@ -68,9 +68,11 @@ def test_sagitta_bound_holds(centre, r, az, heading, piece):
     f = LocalFrame.at(*centre)
     plon, plat, _ = GEOD.fwd(centre[0], centre[1], az, r)
     qlon, qlat, _ = GEOD.fwd(plon, plat, heading, piece)
-    mids = GEOD.npts(plon, plat, qlon, qlat, 31)
-    lon = np.array([plon] + [m[0] for m in mids] + [qlon])
-    lat = np.array([plat] + [m[1] for m in mids] + [qlat])
+    # one consistent source for the whole piece, endpoints included
+    line = GEOD.inv_intermediate(
+        plon, plat, qlon, qlat, npts=33, initial_idx=0, terminus_idx=0, return_back_azimuth=True
+    )
+    lon, lat = np.array(line.lons), np.array(line.lats)
     x, y = f.forward_deg(lon, lat)
     dx, dy = x[-1] - x[0], y[-1] - y[0]
     dev = np.abs((x - x[0]) * dy - (y - y[0]) * dx) / math.hypot(dx, dy)

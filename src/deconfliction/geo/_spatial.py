@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from deconfliction.geo._footprint import Circle, Footprint, Polygon
 from deconfliction.geo._geodesy import (
     DENSIFY_M,
+    E2,
     GEOD,
     B,
     LocalFrame,
@@ -45,7 +46,7 @@ __all__ = ["SpatialResult", "footprint_distance", "spatial_check"]
 Array = NDArray[np.float64]
 _HALF_PI = math.pi / 2
 _BUFFER_SEGS = 16
-_ROUNDING_M = 1e-6
+_ROUNDING_M = 1e-2  # 1 cm: covers floating-point loss next to the poles
 _BUFFER_INFLATE = 1.0 / math.cos(math.pi / (4 * _BUFFER_SEGS)) + 1e-9
 
 
@@ -156,9 +157,8 @@ def _geoms(
 
 
 def _sag(r: Array, is_poly: NDArray[np.bool_]) -> Array:
-    return np.where(
-        is_poly, DENSIFY_M * DENSIFY_M * 2.0 * (r / (B * B) + 0.00669438 / B) / 8.0 + 1e-3, 0.0
-    )
+    bound = DENSIFY_M * DENSIFY_M * 2.0 * (np.asarray(r) / (B * B) + E2 / B) / 8.0 + 1e-2
+    return np.where(is_poly, bound, 0.0)
 
 
 def _centre_between(a: Footprint, b: Footprint) -> tuple[float, float]:
