@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 1 conflicts found with --fail-on…, 2 error)."""
+    """Entry point; returns the process exit code: 0 done (conflicts are output, not errors), 2 bad input."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
