@@ -94,26 +94,100 @@ def _polygon_point_samples(fp: Footprint) -> tuple[np.ndarray, float]:
     return boundary(fp, sp), sp
 
 
+class _Ring:
+    """A polygon's true boundary parametrised by arc length (exact geodesic edges)."""
+
+    def __init__(self, fp: Polygon) -> None:
+        v = fp.lonlat
+        w = np.roll(v, -1, axis=0)
+        az, _, d = GEOD.inv(v[:, 0], v[:, 1], w[:, 0], w[:, 1])
+        self.v, self.az, self.d = v, np.asarray(az), np.asarray(d)
+        self.cum = np.concatenate([[0.0], np.cumsum(self.d)])
+        self.length = float(self.cum[-1])
+
+    def at(self, s: np.ndarray) -> np.ndarray:
+        s = np.mod(s, self.length)
+        k = np.clip(np.searchsorted(self.cum, s, side="right") - 1, 0, len(self.d) - 1)
+        lon, lat, _ = GEOD.fwd(self.v[k, 0], self.v[k, 1], self.az[k], s - self.cum[k])
+        return np.stack([np.asarray(lon), np.asarray(lat)], axis=1)
+
+    def window(self, centre: float, half: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+        """Arc lengths and points at ``spacing`` within ``half`` of ``centre``, plus the
+        vertices in that stretch (so corners are always sampled)."""
+        if 2 * half >= self.length:
+            s = np.arange(0.0, self.length, spacing)
+            corners = self.cum[:-1]
+        else:
+            s = np.arange(centre - half, centre + half + spacing, spacing)
+            off = (self.cum[:-1] - centre + self.length / 2) % self.length - self.length / 2
+            corners = self.cum[:-1][np.abs(off) <= half]
+        s = np.concatenate([s, corners])
+        return s, self.at(s)
+
+
+def _scored_pairs(pa: np.ndarray, pb: np.ndarray, slack: float) -> list[tuple[float, int, int]]:
+    """Sample pairs whose exact geodesic distance is within ``slack`` of the minimum."""
+    ea, eb = ecef(pa[:, 0], pa[:, 1]), ecef(pb[:, 0], pb[:, 1])
+    chunk = max(1, 2_000_000 // max(1, len(eb)))
+    c = np.concatenate(
+        [
+            np.linalg.norm(ea[s : s + chunk, None, :] - eb[None, :, :], axis=2)
+            for s in range(0, len(ea), chunk)
+        ]
+    )
+    i0, j0 = np.unravel_index(np.argmin(c), c.shape)
+    _, _, g0 = GEOD.inv(pa[i0, 0], pa[i0, 1], pb[j0, 0], pb[j0, 1])
+    ii, jj = np.nonzero(c <= g0 + slack + 1e-6)  # chord <= geodesic: nothing closer is dropped
+    _, _, g = GEOD.inv(pa[ii, 0], pa[ii, 1], pb[jj, 0], pb[jj, 1])
+    g = np.asarray(g)
+    keep = np.flatnonzero(g <= g.min() + slack)
+    keep = keep[np.argsort(g[keep])][:200]
+    return [(float(g[k]), int(ii[k]), int(jj[k])) for k in keep]
+
+
 def witness_distance(a: Footprint, b: Footprint) -> float:
-    """Upper bound on the core-to-core distance (polygon boundary or circle centre),
-    refined around the best pairs to about a millimetre, minus the circles' radii."""
-    pa, sa = _polygon_point_samples(a)
-    pb, sb = _polygon_point_samples(b)
-    best, near = _min_pair(pa, pb)
+    """Upper bound on the core-to-core distance (polygon boundary or circle centre), refined
+    to about a millimetre, minus the circles' radii.
+
+    Both boundaries are sampled at one spacing ``h``: the true closest points are within
+    ``h`` of some sample pair scoring within ``2h`` of the best, so windows of ±3h around
+    every such pair, resampled at h/20, contain them. Repeat down to a millimetre."""
+    fps = (a, b)
+    rings = [_Ring(fp) if isinstance(fp, Polygon) else None for fp in fps]
+    lengths = [r.length for r in rings if r is not None]
+    h = max(0.05, max(lengths) / 1500.0) if lengths else 0.0
+
+    def samples(k: int, centre: float, half: float) -> tuple[np.ndarray, np.ndarray]:
+        ring = rings[k]
+        if ring is None:
+            return np.zeros(1), np.array([fps[k].centre])
+        return ring.window(centre, half, h)
+
+    work: list[tuple[float, float]] = [(0.0, 0.0)]
+    best = math.inf
+    half = math.inf
     for _ in range(12):
-        if max(sa, sb) < 0.001:
+        found: list[tuple[float, float, float]] = []
+        for ca, cb in work:
+            sa, pa = samples(0, ca, half)
+            sb, pb = samples(1, cb, half)
+            for g, i, j in _scored_pairs(pa, pb, 2 * h):
+                found.append((g, float(sa[i]), float(sb[j])))
+        best = min(best, min(f[0] for f in found))
+        if h < 0.001 or not lengths:
             break
-        cand = []
-        for i, j in near[:3]:
-            la = _local(a, pa, i, sa) if sa else pa
-            lb = _local(b, pb, j, sb) if sb else pb
-            g, nn = _min_pair(la, lb)
-            cand.append((g, la, lb, nn))
-        g, pa, pb, near = min(cand, key=lambda c: c[0])
-        best = min(best, g)
-        sa, sb = sa / 25.0, sb / 25.0
-    core = a.core_radius_m + b.core_radius_m
-    return max(0.0, best - core)
+        found.sort()
+        work, seen = [], set()
+        for g, ca, cb in found:
+            key = (round(ca / (3 * h)), round(cb / (3 * h)))
+            if g <= best + 2 * h and key not in seen:
+                seen.add(key)
+                work.append((ca, cb))
+            if len(work) >= 12:
+                break
+        half = 3 * h
+        h = h / 20.0
+    return max(0.0, best - a.core_radius_m - b.core_radius_m)
 
 
 def _local(fp: Footprint, pts: np.ndarray, i: int, spacing: float) -> np.ndarray:

@@ -321,8 +321,9 @@ def _refine(
     lower_n = max(0.0, d - sag_n) / (k_near * max(m_max_n, m_max))
     upper_n = (d + sag_n) / min(m_min_n, m_min) * (1 + 1e-12) + 1e-9
     lower = max(lower, lower_n)
-    for near, here, far in ((near_a, g2a, near_b), (near_b, g2b, near_a)):
-        lower = max(lower, _lower_from_anchor(f2, near, here, far, g2a, g2b))
+    # _lower_from_anchor (a tighter bound for a small core facing a large one) is not used:
+    # it over-estimated by ~0.9 m next to a pole, which would hide a conflict. Without it a
+    # few extreme pairs are reported as hits up to a few metres beyond the threshold.
     return _settle(lower, min(upper, upper_n), _closest_geodesic(f2, g2a, g2b), sag_all)
 
 
