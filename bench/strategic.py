@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _data
 
-from deconfliction.geo import Buffers, Volume4D, VolumeIndex
+from deconfliction.geo import Buffers, Hit, Volume4D, VolumeIndex
 
 BUFFERS = Buffers(horizontal_m=9_260.0, vertical_m=305.0, time_s=300.0)
 
@@ -66,6 +67,19 @@ def build_volumes(n: int, seed: int) -> tuple[list[_data.Spec], list[Volume4D]]:
     return specs, vols
 
 
+def timed_hits(
+    search: Callable[[Volume4D, Buffers], list[Hit]], queries: list[Volume4D]
+) -> tuple[list[float], list[list[Hashable]]]:
+    """Seconds per query and the sorted hit keys of each, for one search method."""
+    times, hits = [], []
+    for q in queries:
+        t = time.perf_counter()
+        found = search(q, BUFFERS)
+        times.append(time.perf_counter() - t)
+        hits.append(sorted(x.key for x in found))  # type: ignore[type-var]
+    return times, hits
+
+
 def bench_index(vols: list[Volume4D], queries: list[Volume4D]) -> dict[str, object]:
     before = rss_mb()
     index = VolumeIndex()
@@ -77,12 +91,7 @@ def bench_index(vols: list[Volume4D], queries: list[Volume4D]) -> dict[str, obje
     index_mb = rss_mb() - before
     for q in queries[:20]:  # warm up
         index.query(q, BUFFERS)
-    q_t, hits = [], []
-    for q in queries:
-        t = time.perf_counter()
-        h = index.query(q, BUFFERS)
-        q_t.append(time.perf_counter() - t)
-        hits.append(sorted(x.key for x in h))
+    q_t, hits = timed_hits(index.query, queries)
     rng = np.random.default_rng(7)
     sample = rng.choice(len(vols), size=min(1_000, len(vols)), replace=False)
     rm_t = []
@@ -92,12 +101,7 @@ def bench_index(vols: list[Volume4D], queries: list[Volume4D]) -> dict[str, obje
         rm_t.append(time.perf_counter() - t)
     for i in sample:
         index.add(int(i), [vols[int(i)]])
-    b_t, b_hits = [], []
-    for q in queries:
-        t = time.perf_counter()
-        h = index.scan(q, BUFFERS)
-        b_t.append(time.perf_counter() - t)
-        b_hits.append(sorted(x.key for x in h))
+    b_t, b_hits = timed_hits(index.scan, queries)
     return {
         "query_p50_ms": pct(q_t, 50),
         "query_p99_ms": pct(q_t, 99),

@@ -10,7 +10,6 @@ conflict: a decision that misses it is a false negative, with no tolerance.
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 
 import numpy as np
 import shapely
@@ -64,34 +63,6 @@ def contains_any(fp: Footprint, pts: np.ndarray) -> bool:
     px, py = tr.transform(pts[:, 0], pts[:, 1])
     poly = shapely.Polygon(np.stack([x, y], axis=1))
     return bool(np.any(shapely.covers(poly, shapely.points(np.asarray(px), np.asarray(py)))))
-
-
-def _min_pair(pa: np.ndarray, pb: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
-    """Exact minimum geodesic distance over sample pairs, and the pairs near it."""
-    ea, eb = ecef(pa[:, 0], pa[:, 1]), ecef(pb[:, 0], pb[:, 1])
-    best_g, near = math.inf, []
-    chunk = max(1, 2_000_000 // max(1, len(eb)))
-    chords = []
-    for s in range(0, len(ea), chunk):
-        d = np.linalg.norm(ea[s : s + chunk, None, :] - eb[None, :, :], axis=2)
-        chords.append(d)
-    c = np.concatenate(chords)
-    i0, j0 = np.unravel_index(np.argmin(c), c.shape)
-    _, _, g0 = GEOD.inv(pa[i0, 0], pa[i0, 1], pb[j0, 0], pb[j0, 1])
-    ii, jj = np.nonzero(c <= g0 + 1e-6)
-    _, _, g = GEOD.inv(pa[ii, 0], pa[ii, 1], pb[jj, 0], pb[jj, 1])
-    g = np.asarray(g)
-    best_g = float(g.min())
-    order = np.argsort(g)[:8]
-    near = [(int(ii[k]), int(jj[k])) for k in order]
-    return best_g, near
-
-
-def _polygon_point_samples(fp: Footprint) -> tuple[np.ndarray, float]:
-    if isinstance(fp, Circle):
-        return np.array([fp.centre]), 0.0
-    sp = max(0.05, fp.radius_m / 150.0)
-    return boundary(fp, sp), sp
 
 
 class _Ring:
@@ -188,20 +159,6 @@ def witness_distance(a: Footprint, b: Footprint) -> float:
         half = 3 * h
         h = h / 20.0
     return max(0.0, best - a.core_radius_m - b.core_radius_m)
-
-
-def _local(fp: Footprint, pts: np.ndarray, i: int, spacing: float) -> np.ndarray:
-    """Dense true-boundary points (spacing/25) within 2 samples of sample ``i``.
-
-    Consecutive samples always share an edge (every vertex is a sample), so the geodesic
-    between them is part of the boundary; skipping a sample could cut a corner."""
-    n = len(pts)
-    wrap = isinstance(fp, Polygon) and spacing >= fp.radius_m / 150.0 and n > 4
-    idx = [(i + k) % n if wrap else min(max(i + k, 0), n - 1) for k in range(-2, 3)]
-    idx = [j for k, j in enumerate(idx) if k == 0 or j != idx[k - 1]]
-    parts = [_edge_points(*pts[j], *pts[k], spacing / 25) for j, k in pairwise(idx)]
-    parts.append(pts[idx[-1]][None, :])
-    return np.concatenate(parts)
 
 
 def oracle_distance(a: Footprint, b: Footprint) -> float:

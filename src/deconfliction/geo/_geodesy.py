@@ -49,6 +49,7 @@ __all__ = [
     "ecef",
     "geodesic_distance",
     "isometric_latitude",
+    "poleward_pad",
     "sagitta_bound",
     "unit_vectors",
 ]
@@ -202,6 +203,17 @@ def densify_ring(lon_deg: Array, lat_deg: Array, max_piece_m: float = DENSIFY_M)
     return out
 
 
+def poleward_pad(lat_lo: float, lat_hi: float, r: float) -> tuple[float, float]:
+    """Widen a latitude range (radians) by how far a geodesic between points within ``r``
+    of a frame centre can bow *poleward*: a geodesic's interior latitude extremes are its
+    vertices, always poleward of its ends, so the equatorward side needs no padding."""
+    worst = min(max(abs(lat_lo), abs(lat_hi)), _HALF_PI - 1e-9)
+    pad = (4.0 * r * r) / (8.0 * B * B) * (1.0 + abs(math.tan(worst))) + 1e-6
+    lo = max(-_HALF_PI, lat_lo - pad) if lat_lo < 0 else lat_lo - 1e-9
+    hi = min(_HALF_PI, lat_hi + pad) if lat_hi > 0 else lat_hi + 1e-9
+    return lo, hi
+
+
 def sagitta_bound(piece_m: float, r_m: float) -> float:
     """Bound on how far a projected geodesic piece of length ``piece_m`` lying within ``r_m``
     of a frame's centre bows away from its chord, in metres.
@@ -350,11 +362,7 @@ class LocalFrame:
         The latitude interval is widened by how far a geodesic between such points can bow
         poleward (never equatorward), so that the bounds hold along the whole geodesic.
         """
-        span = 2.0 * r_max_m
-        worst = min(max(abs(lat_min_rad), abs(lat_max_rad)), _HALF_PI - 1e-9)
-        pad = (span * span) / (8.0 * B * B) * (1.0 + abs(math.tan(worst))) + 1e-6
-        lo = max(-_HALF_PI, lat_min_rad - pad) if lat_min_rad < 0 else lat_min_rad - 1e-9
-        hi = min(_HALF_PI, lat_max_rad + pad) if lat_max_rad > 0 else lat_max_rad + 1e-9
+        lo, hi = poleward_pad(lat_min_rad, lat_max_rad, r_max_m)
         m_min, m_max = self.scale_range(lo, hi)
         d = np.asarray(planar_m, dtype=np.float64)
         return d / (self.stretch(r_max_m) * m_max), d / m_min

@@ -32,12 +32,11 @@ from numpy.typing import NDArray
 from deconfliction.geo._footprint import Circle, Footprint, Polygon
 from deconfliction.geo._geodesy import (
     DENSIFY_M,
-    E2,
     GEOD,
-    B,
     LocalFrame,
     ecef,
     isometric_latitude,
+    poleward_pad,
     sagitta_bound,
 )
 
@@ -79,46 +78,14 @@ def _core(fp: Footprint) -> tuple[Array, Array, float, float]:
     )
 
 
-def _stretch(frame: LocalFrame, r: Array) -> Array:
-    t = np.asarray(r, dtype=np.float64) / frame.radius
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(t < 1e-9, 1.0, t / np.sin(t))
-    return np.where(t >= math.pi * 0.999, np.inf, k)
+def _scale_bounds(frame: LocalFrame, lat_lo: float, lat_hi: float, r: float) -> tuple[float, float]:
+    """m_min, m_max over a latitude range padded for geodesics within ``r`` of the centre."""
+    return frame.scale_range(*poleward_pad(lat_lo, lat_hi, r))
 
 
-def _poleward_pad(lat_lo: Array, lat_hi: Array, r: Array) -> tuple[Array, Array]:
-    """Widen latitude ranges by how far a geodesic between points within ``r`` of the
-    frame centre can bow *poleward* (a geodesic's interior latitude extremes are its
-    vertices, always poleward of its ends, so the equatorward side needs no padding)."""
-    span = 2.0 * np.asarray(r, dtype=np.float64)
-    worst = np.maximum(np.abs(lat_lo), np.abs(lat_hi))
-    tan = np.tan(np.minimum(worst, _HALF_PI - 1e-9))
-    pad = (span * span) / (8.0 * B * B) * (1.0 + np.abs(tan)) + 1e-6
-    lo = np.where(lat_lo < 0, np.maximum(-_HALF_PI, lat_lo - pad), lat_lo - 1e-9)
-    hi = np.where(lat_hi > 0, np.minimum(_HALF_PI, lat_hi + pad), lat_hi + 1e-9)
-    return lo, hi
-
-
-def _poleward_pad_scalar(lat_lo: float, lat_hi: float, r: float) -> tuple[float, float]:
-    """:func:`_poleward_pad` for one range, without numpy."""
-    worst = min(max(abs(lat_lo), abs(lat_hi)), _HALF_PI - 1e-9)
-    pad = (4.0 * r * r) / (8.0 * B * B) * (1.0 + abs(math.tan(worst))) + 1e-6
-    lo = max(-_HALF_PI, lat_lo - pad) if lat_lo < 0 else lat_lo - 1e-9
-    hi = min(_HALF_PI, lat_hi + pad) if lat_hi > 0 else lat_hi + 1e-9
-    return lo, hi
-
-
-def _scale_bounds(frame: LocalFrame, lat_lo: Array, lat_hi: Array, r: Array) -> tuple[Array, Array]:
-    """m_min, m_max over padded latitude ranges (vectorised LocalFrame.distance_bounds)."""
-    lo, hi = _poleward_pad(lat_lo, lat_hi, r)
-    m_lo = frame.conformal_scale(lo)
-    m_hi = frame.conformal_scale(hi)
-    inside = (lo <= frame.lat0) & (frame.lat0 <= hi)
-    m_min = np.minimum(m_lo, m_hi)
-    m_max = np.maximum(m_lo, m_hi)
-    m_min = np.where(inside, np.minimum(m_min, 1.0), m_min)
-    m_max = np.where(inside, np.maximum(m_max, 1.0), m_max)
-    return m_min, m_max
+def _pair_sag(r: float, *is_poly: bool) -> float:
+    """Sagitta allowance for a pair of cores (points have none)."""
+    return sagitta_bound(DENSIFY_M, r) * sum(bool(p) for p in is_poly)
 
 
 def _geoms(
@@ -154,11 +121,6 @@ def _geoms(
         idx = offsets[~is_poly]
         geoms[~is_poly] = shapely.points(x[idx], y[idx])
     return geoms, r_max, lat_lo, lat_hi, is_poly
-
-
-def _sag(r: Array, is_poly: NDArray[np.bool_]) -> Array:
-    bound = DENSIFY_M * DENSIFY_M * 2.0 * (np.asarray(r) / (B * B) + E2 / B) / 8.0 + 1e-2
-    return np.where(is_poly, bound, 0.0)
 
 
 def _centre_between(a: Footprint, b: Footprint) -> tuple[float, float]:
@@ -213,7 +175,7 @@ def spatial_check(
     d = shapely.distance(qg[0], cg)
     # One set of bounds for the whole batch (scalars: cheap, slightly conservative).
     r = float(gr.max())
-    m_min, m_max = frame.scale_range(*_poleward_pad_scalar(float(glo.min()), float(ghi.max()), r))
+    m_min, m_max = _scale_bounds(frame, float(glo.min()), float(ghi.max()), r)
     piece_sag = sagitta_bound(DENSIFY_M, r)
     sag = piece_sag * (cpoly.astype(np.float64) + float(qpoly[0]))
     lower = np.maximum(0.0, d - sag) / (frame.stretch(r) * m_max)
@@ -290,12 +252,9 @@ def _refine(
     d = float(shapely.distance(g2a, g2b))
     r_all = float(r2.max())
     lat_lo, lat_hi = float(lo2.min()), float(hi2.max())
-    m_min, m_max = (
-        float(v[0])
-        for v in _scale_bounds(f2, np.array([lat_lo]), np.array([lat_hi]), np.array([r_all]))
-    )
-    k_all = float(_stretch(f2, np.array([r_all]))[0])
-    sag_all = float(_sag(np.array([r_all]), poly2[:1])[0] + _sag(np.array([r_all]), poly2[1:])[0])
+    m_min, m_max = _scale_bounds(f2, lat_lo, lat_hi, r_all)
+    k_all = f2.stretch(r_all)
+    sag_all = _pair_sag(r_all, *poly2)
     lower = max(0.0, d - sag_all) / (k_all * m_max)
     upper = (d + sag_all) / m_min * (1 + 1e-12) + 1e-9
     if upper <= eff or lower > eff or not math.isfinite(k_all):
@@ -313,61 +272,15 @@ def _refine(
     r_near = min(r_near, r_all)
     _, nlat = f2.inverse_deg(pts[:, 0], pts[:, 1])
     nlo, nhi = math.radians(float(nlat.min())), math.radians(float(nlat.max()))
-    m_min_n, m_max_n = (
-        float(v[0]) for v in _scale_bounds(f2, np.array([nlo]), np.array([nhi]), np.array([r_near]))
-    )
-    k_near = float(_stretch(f2, np.array([r_near]))[0])
-    sag_n = float(_sag(np.array([r_near]), poly2[:1])[0] + _sag(np.array([r_near]), poly2[1:])[0])
+    m_min_n, m_max_n = _scale_bounds(f2, nlo, nhi, r_near)
+    k_near = f2.stretch(r_near)
+    sag_n = _pair_sag(r_near, *poly2)
     lower_n = max(0.0, d - sag_n) / (k_near * max(m_max_n, m_max))
     upper_n = (d + sag_n) / min(m_min_n, m_min) * (1 + 1e-12) + 1e-9
     lower = max(lower, lower_n)
-    # _lower_from_anchor (a tighter bound for a small core facing a large one) is not used:
-    # it over-estimated by ~0.9 m next to a pole, which would hide a conflict. Without it a
-    # few extreme pairs are reported as hits up to a few metres beyond the threshold.
+    # No tighter bound for a small core facing a large one far away: such pairs may be
+    # reported up to a few metres beyond the threshold (never missed).
     return _settle(lower, min(upper, upper_n), _closest_geodesic(f2, g2a, g2b), sag_all)
-
-
-def _lower_from_anchor(
-    f2: LocalFrame, near: object, here: object, far: object, ga: object, gb: object
-) -> float:
-    """Lower bound of the distance between the near parts of two cores, from a frame
-    centred on ``o``, the closest point of ``here``'s core to the other core.
-
-    In that frame a point ``a`` within ``δ`` of the origin and a point ``b`` within ``r``
-    keep their sphere distance up to a second-order term: the AEQD is an isometry to first
-    order at its centre, and the Hessians of distance on the sphere and in the plane
-    differ by ``r/3R²``, so ``|σ(a, b) − D(a, b)| ≤ δ²·r/R²`` (a 6× margin over the
-    expansion). Tight when one near part is small — a small footprint facing a large one
-    far away — where the stretch bound of the general frame is loose."""
-    xy = shapely.get_coordinates(shapely.shortest_line(ga, gb))
-    o = xy[0] if here is ga else xy[1]
-    t = xy[1] if here is ga else xy[0]
-    olon, olat = f2.inverse_deg(o[:1], o[1:])
-    _, tlat = f2.inverse_deg(t[:1], t[1:])
-    f3 = LocalFrame.at(
-        float(olon[0]), float(olat[0]), gauss_lat_deg=(float(olat[0]) + float(tlat[0])) / 2
-    )
-    parts = []
-    lats = []
-    for g in (near, far):
-        pts = shapely.get_coordinates(g)
-        lon, lat = f2.inverse_deg(pts[:, 0], pts[:, 1])
-        x, y = f3.forward_deg(lon, lat)
-        lats.append(lat)
-        parts.append(shapely.transform(g, lambda _c, x=x, y=y: np.stack([x, y], axis=1)))
-    nx = shapely.get_coordinates(parts[0])
-    fx = shapely.get_coordinates(parts[1])
-    delta = float(np.hypot(nx[:, 0], nx[:, 1]).max())
-    r = float(np.hypot(fx[:, 0], fx[:, 1]).max())
-    d3 = float(shapely.distance(parts[0], parts[1]))
-    la = np.radians(np.concatenate(lats))
-    _m_min3, m_max3 = (
-        float(v[0])
-        for v in _scale_bounds(f3, np.array([la.min()]), np.array([la.max()]), np.array([r]))
-    )
-    sag3 = float(sagitta_bound(DENSIFY_M, r + DENSIFY_M))
-    second_order = delta * delta * r / (f3.radius * f3.radius)
-    return max(0.0, d3 - second_order - 2 * sag3) / m_max3
 
 
 def _refine_from_point(a: Footprint, b: Footprint, clip: float) -> tuple[float, float, float]:
@@ -392,11 +305,8 @@ def _refine_from_point(a: Footprint, b: Footprint, clip: float) -> tuple[float, 
     g_pt, g_poly = (g2a, g2b) if pt is a else (g2b, g2a)
     d = float(shapely.distance(g_pt, g_poly))
     r_all = float(r2.max())
-    m_min, m_max = (
-        float(v[0])
-        for v in _scale_bounds(f2, np.array([lo2.min()]), np.array([hi2.max()]), np.array([r_all]))
-    )
-    sag = float(_sag(np.array([r_all]), np.array([True]))[0])
+    m_min, m_max = _scale_bounds(f2, float(lo2.min()), float(hi2.max()), r_all)
+    sag = _pair_sag(r_all, True)
     lower = max(0.0, d - sag) / m_max
     upper = (d + sag) / m_min * (1 + 1e-12) + 1e-9
     if d == 0.0:
