@@ -75,13 +75,9 @@ def _toml(config: dict[str, Any]) -> str:
 def _make_package(tmp_path: Path, files: dict[str, str]) -> Path:
     """A fake package with the required layers of the real one, plus ``files``."""
     pkg = tmp_path / "src" / FAKE
-    base = {
-        "__init__.py": "",
-        "errors.py": "",
-        "geo/__init__.py": "",
-        "detect/__init__.py": "",
-        "cli/__init__.py": "",
-    }
+    layers = _importlinter_config()["contracts"][0]["layers"]
+    base = {"__init__.py": "", "errors.py": ""}
+    base |= {f"{name}/__init__.py": "" for name in layers if name[0] != "(" and name != "errors"}
     for rel, text in {**base, **files}.items():
         path = pkg / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +91,13 @@ def test_contracts_are_declared() -> None:
     layers = contracts["layers"]["layers"]
     # top to bottom; the required ones in this order, future ones optional "(name)"
     required = [layer for layer in layers if not layer.startswith("(")]
-    assert required == ["cli", "detect", "geo", "errors"]
-    assert {"(model)", "(hotline)", "(store)", "(api)"} <= set(layers)
+    assert required == ["cli", "api", "bus", "store", "hotline", "model", "detect", "geo", "errors"]
+    assert {"(web)", "(interop)", "(audit)"} <= set(layers)
+    assert set(contracts["pure-core"]["source_modules"]) == {
+        "deconfliction.geo",
+        "deconfliction.detect",
+        "deconfliction.model",
+    }
     assert set(contracts["pure-core"]["forbidden_modules"]) >= {
         "sqlite3",
         "socket",

@@ -46,6 +46,102 @@ def test_detect_errors_and_root_exports():
         "detect_conflicts",
         "index_subject",
     ]
-    assert deconfliction.errors.__all__ == ["DeconflictionError", "InvalidVolume", "InvalidGeoJSON"]
     assert deconfliction.__all__ == ["__version__"]
     assert issubclass(deconfliction.errors.InvalidGeoJSON, deconfliction.errors.DeconflictionError)
+
+
+PINNED = {
+    "errors": [
+        "DeconflictionError",
+        "InvalidInput",
+        "InvalidVolume",
+        "InvalidGeoJSON",
+        "InvalidPolicy",
+        "NotFound",
+        "Unauthorized",
+        "Forbidden",
+        "VersionConflict",
+        "PreconditionRequired",
+        "InvalidTransition",
+        "IdempotencyConflict",
+    ],
+    "model": [
+        "DEFAULT_POLICY_TOML",
+        "MAX_SITE_BUFFER_M",
+        "MAX_VOLUMES",
+        "NAUTICAL_MILE_M",
+        "SITE_DEFAULT_ALTITUDE",
+        "Activity",
+        "ActivityKind",
+        "ActivityState",
+        "Conflict",
+        "ConflictKind",
+        "ConflictStatus",
+        "KindPolicy",
+        "Notice",
+        "NoticeReason",
+        "NoticeStatus",
+        "Party",
+        "PartyKind",
+        "Policy",
+        "Priority",
+        "ProtectedSite",
+        "Role",
+        "SiteCategory",
+        "SiteState",
+        "VolumeOverlap",
+    ],
+    "hotline": [
+        "ActivityDraft",
+        "CheckResult",
+        "Clock",
+        "Disclosure",
+        "Event",
+        "EventSink",
+        "FilingResult",
+        "Hotline",
+        "Idempotency",
+        "IdempotencyRecord",
+        "PreviewConflict",
+        "Principal",
+        "SiteResult",
+        "Store",
+        "SystemClock",
+        "TokenInfo",
+        "Transaction",
+        "activity_json",
+        "conflict_json",
+        "disclosure_json",
+        "event_json",
+        "hash_secret",
+        "iso",
+        "new_secret",
+        "notice_json",
+        "overlap_json",
+        "party_json",
+        "site_json",
+        "token_json",
+    ],
+    "store": [
+        "SqlStore",
+        "SqlTransaction",
+        "open_store",
+        "sqlite_url",
+        "create_engine",
+        "head_revision",
+        "StoreError",
+        "IntegrityViolation",
+    ],
+    "bus": ["InProcessBus", "Subscription"],
+    "api": ["Settings", "build_hotline", "create_app", "load_policy", "load_settings"],
+}
+
+
+def test_every_layer_pins_its_exports() -> None:
+    import importlib
+
+    for layer, names in PINNED.items():
+        mod = importlib.import_module(f"deconfliction.{layer}")
+        assert mod.__all__ == names, layer
+        for name in names:
+            assert hasattr(mod, name), f"{layer}.{name}"

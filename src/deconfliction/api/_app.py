@@ -1,0 +1,140 @@
+"""The FastAPI application: wiring, lifespan (open the store, rebuild the index), health."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from deconfliction import __version__
+from deconfliction.api import _routes_activities, _routes_admin, _routes_inbox, _routes_sites
+from deconfliction.api._bodylimit import BodyLimit
+from deconfliction.api._problems import install_problem_handlers, problem
+from deconfliction.api._settings import Settings
+from deconfliction.api._stream import router as stream_router
+from deconfliction.bus import InProcessBus
+from deconfliction.errors import InvalidPolicy
+from deconfliction.hotline import Clock, Hotline
+from deconfliction.model import Policy
+from deconfliction.store import open_store
+
+__all__ = ["build_hotline", "create_app", "load_policy"]
+
+_log = logging.getLogger("deconfliction.api")
+
+DESCRIPTION = """\
+Declare 4D activities and protected sites; every party they affect is told at once, with
+the lead time measured by the hub and late notices flagged. **It notifies; it never
+approves.** Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem
+details. GeoJSON volumes: see the README (geodesic edges, altitudes in metres above the
+WGS84 ellipsoid, aware UTC times).
+"""
+
+
+def load_policy(settings: Settings) -> Policy:
+    if settings.policy is None:
+        return Policy.default()
+    try:
+        text = settings.policy.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidPolicy("policy", f"cannot read {settings.policy}: {exc.strerror}") from None
+    return Policy.from_toml(text)
+
+
+def build_hotline(settings: Settings, bus: InProcessBus, clock: Clock | None = None) -> Hotline:
+    """Open (and migrate) the store and build the service; the index is not loaded yet."""
+    policy = load_policy(settings)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.effective_database_url())
+    return Hotline(store, policy, clock=clock, sink=bus)
+
+
+def _progress_bar(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(
+                total=total,
+                desc="rebuilding index",
+                unit="activity",
+                file=sys.stderr,
+                leave=True,
+                mininterval=0.5,
+            )
+        b = bar["bar"]
+        b.update(done - b.n)
+        if done >= total:
+            b.close()
+
+    return update
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The hub's ASGI app. The store opens and the index is rebuilt when it starts."""
+    settings = settings or Settings()
+    bus = InProcessBus()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        t0 = time.perf_counter()
+        hotline = await run_in_threadpool(build_hotline, settings, bus, clock)
+        app.state.hotline = hotline
+        n = await run_in_threadpool(hotline.rebuild_index, _progress_bar(settings.progress))
+        app.state.ready = True
+        app.state.rebuild_s = time.perf_counter() - t0
+        _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            hotline.store.close()
+
+    app = FastAPI(
+        title="Deconfliction Hotline",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.bus = bus
+    app.state.ready = False
+    install_problem_handlers(app)
+    for r in (_routes_admin, _routes_activities, _routes_sites, _routes_inbox):
+        app.include_router(r.router)
+    app.include_router(stream_router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The store is reachable and the index loaded")
+    def readyz(request: Request) -> JSONResponse:
+        if not request.app.state.ready:
+            return problem(503, "starting: the index is being rebuilt")
+        try:
+            with request.app.state.hotline.store.read() as tx:
+                tx.list_parties()
+        except Exception:
+            _log.exception("readiness check failed")
+            return problem(503, "the store is not reachable")
+        return JSONResponse(
+            {"status": "ready", "volumes": request.app.state.hotline.index.volume_count}
+        )
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,80 @@
+"""Request plumbing shared by the routes: the hotline, the caller, If-Match, Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deconfliction.errors import InvalidInput, PreconditionRequired, Unauthorized
+from deconfliction.hotline import Hotline, Idempotency, Principal
+
+__all__ = [
+    "Caller",
+    "HotlineDep",
+    "idempotency",
+    "if_match",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="a party's API token")
+
+
+def get_hotline(request: Request) -> Hotline:
+    hotline: Hotline = request.app.state.hotline
+    return hotline
+
+
+HotlineDep = Annotated[Hotline, Depends(get_hotline)]
+
+
+def get_caller(
+    hotline: HotlineDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    return hotline.authenticate(creds.credentials)
+
+
+Caller = Annotated[Principal, Depends(get_caller)]
+
+
+def if_match(value: str | None) -> int:
+    """The version stated in an ``If-Match`` header (``"3"``, ``W/"3"`` or ``3``)."""
+    if value is None:
+        raise PreconditionRequired(
+            "state the version you are changing in an If-Match header (the ETag you read)"
+        )
+    v = value.strip()
+    if v.startswith("W/"):
+        v = v[2:]
+    v = v.strip('"')
+    if not v.isdigit() or len(v) > 12:
+        raise InvalidInput("If-Match", 'must be the object\'s version, as in its ETag (e.g. "3")')
+    return int(v)
+
+
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='the version you read, e.g. "3"')
+]
+IdemKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="retry safely: same key + same body → same result"),
+]
+
+
+def idempotency(key: str | None, operation: str, body: Any) -> Idempotency | None:
+    """An :class:`Idempotency` for ``key`` over ``operation`` and the request ``body``."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise InvalidInput("Idempotency-Key", "must be 1–200 printable characters")
+    canonical = json.dumps([operation, body], sort_keys=True, separators=(",", ":"), default=str)
+    return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}

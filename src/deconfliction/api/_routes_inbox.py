@@ -1,0 +1,66 @@
+"""/v1/conflicts, /v1/notices and /v1/events: what concerns the caller's party."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from deconfliction.api._deps import Caller, HotlineDep
+from deconfliction.api._schemas import ConflictOut, EventOut, NoticeOut
+from deconfliction.hotline import conflict_json, event_json, notice_json
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["conflicts, notices, events"])
+
+
+@router.get(
+    "/conflicts",
+    response_model=list[ConflictOut],
+    summary="Conflicts involving my activities or sites, newest first",
+)
+def list_conflicts(
+    caller: Caller,
+    hotline: HotlineDep,
+    open: bool = False,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    return [conflict_json(c) for c in hotline.list_conflicts(caller, open_only=open, limit=limit)]
+
+
+@router.get("/conflicts/{conflict_id}", response_model=ConflictOut)
+def get_conflict(conflict_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    return conflict_json(hotline.get_conflict(caller, conflict_id))
+
+
+@router.get("/notices", response_model=list[NoticeOut], summary="Notices sent to me, newest first")
+def list_notices(
+    caller: Caller,
+    hotline: HotlineDep,
+    activity_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    return [
+        notice_json(n) for n in hotline.list_notices(caller, activity_id=activity_id, limit=limit)
+    ]
+
+
+@router.get("/notices/{notice_id}", response_model=NoticeOut)
+def get_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    return notice_json(hotline.get_notice(caller, notice_id))
+
+
+@router.get(
+    "/events",
+    response_model=list[EventOut],
+    summary="My party's event stream, by polling (the WebSocket /v1/stream pushes it)",
+)
+def list_events(
+    caller: Caller,
+    hotline: HotlineDep,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> list[dict[str, Any]]:
+    return [event_json(e) for e in hotline.events_since(caller, since, limit=limit)]

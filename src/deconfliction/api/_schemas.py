@@ -1,0 +1,271 @@
+"""Request and response bodies (pydantic v2). GeoJSON in and out.
+
+Requests forbid unknown fields so that a typo is an error, not a silently ignored value.
+Geometry inside features is checked by the geometry core, which names the offending field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from deconfliction.model import (
+    MAX_SITE_BUFFER_M,
+    MAX_VOLUMES,
+    ActivityKind,
+    PartyKind,
+    Priority,
+    Role,
+    SiteCategory,
+)
+
+__all__ = [
+    "ActivityIn",
+    "ActivityOut",
+    "CheckOut",
+    "ConflictOut",
+    "EventOut",
+    "FeatureCollectionIn",
+    "FeatureIn",
+    "FilingOut",
+    "NoticeOut",
+    "PartyIn",
+    "PartyOut",
+    "SiteIn",
+    "SiteOut",
+    "SiteResultOut",
+    "TokenIn",
+    "TokenOut",
+    "TokenSecretOut",
+]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature: a volume (see the README for its properties)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any] | None = None
+
+
+class FeatureCollectionIn(BaseModel):
+    """A GeoJSON FeatureCollection of 1–100 volumes."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["FeatureCollection"]
+    features: list[FeatureIn] = Field(min_length=1, max_length=MAX_VOLUMES)
+
+
+class ActivityIn(BaseModel):
+    """An activity to file, amend or check."""
+
+    model_config = _STRICT
+    kind: ActivityKind
+    title: str = Field(min_length=1, max_length=200)
+    volumes: FeatureCollectionIn
+    priority: Priority = Priority.ROUTINE
+    remarks: str = Field(default="", max_length=4000, description="internal: never shown to others")
+
+
+class SiteIn(BaseModel):
+    """A protected site to register or amend."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=200)
+    category: SiteCategory
+    footprint: FeatureIn = Field(
+        description="a Polygon, or a Point with a radius_m property (altitude and time "
+        "properties are ignored: use the fields below)"
+    )
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+    buffer_m: float = Field(default=0.0, ge=0, le=MAX_SITE_BUFFER_M)
+    altitude_lower_m: float | None = Field(
+        default=None, description="default -500 (WGS84 ellipsoid)"
+    )
+    altitude_upper_m: float | None = Field(default=None, description="default 100,000")
+    remarks: str = Field(default="", max_length=4000)
+
+
+class PartyIn(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=200)
+    kind: PartyKind
+    contact: str = Field(default="", max_length=1000)
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+
+
+class TokenIn(BaseModel):
+    model_config = _STRICT
+    role: Role = Role.OPERATOR
+    label: str = Field(default="", max_length=200)
+
+
+# ------------------------------------------------------------------------- responses
+
+
+class PartyOut(BaseModel):
+    id: str
+    name: str
+    kind: PartyKind
+    contact: str
+    languages: list[str]
+    created_at: datetime
+    version: int
+
+
+class TokenOut(BaseModel):
+    id: str
+    party_id: str
+    role: Role
+    label: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenSecretOut(TokenOut):
+    secret: str = Field(description="shown once: store it now, the hub keeps only a hash")
+
+
+class FeatureCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+
+
+class ActivityOut(BaseModel):
+    """An activity. ``remarks`` and ``created_at`` appear only in its owner's view."""
+
+    id: str
+    owner: str
+    kind: ActivityKind
+    title: str
+    priority: Priority
+    state: str
+    version: int
+    start: datetime
+    end: datetime
+    updated_at: datetime
+    volumes: FeatureCollectionOut
+    remarks: str | None = None
+    created_at: datetime | None = None
+
+
+class OverlapOut(BaseModel):
+    volume: int
+    other_volume: int
+    time_start: datetime | None
+    time_end: datetime | None
+    time_gap_s: float
+    altitude_lower_m: float | None
+    altitude_upper_m: float | None
+    vertical_gap_m: float
+    horizontal_distance_m: float
+    intersection: dict[str, Any] | None
+
+
+class SideOut(BaseModel):
+    id: str
+    owner: str
+    version: int
+    type: str | None = None
+
+
+class ConflictOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    activity: SideOut
+    other: SideOut
+    min_horizontal_distance_m: float
+    overlaps: list[OverlapOut]
+    detected_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+
+
+class NoticeOut(BaseModel):
+    id: str
+    recipient: str
+    activity_id: str
+    activity_version: int
+    conflict_id: str | None
+    reason: str
+    summary: str
+    sent_at: datetime
+    starts_at: datetime
+    lead_time_s: float
+    required_lead_time_s: float
+    late: bool
+    deadline: datetime
+    status: str
+    status_at: datetime | None
+
+
+class FilingOut(BaseModel):
+    """The outcome of a write to an activity."""
+
+    activity: ActivityOut
+    conflicts: list[ConflictOut]
+    notices: list[NoticeOut] = Field(description="one per affected party, as sent")
+    lead_time_s: float = Field(description="activity start minus now, by the hub's clock")
+    required_lead_time_s: float
+    late: bool = Field(description="less notice than the policy asks: flagged, never refused")
+    replayed: bool = Field(description="an Idempotency-Key matched an earlier identical request")
+
+
+class SiteOut(BaseModel):
+    """A protected site; ``name``, ``remarks`` and times appear only in its owner's view."""
+
+    id: str
+    owner: str
+    category: SiteCategory
+    footprint: dict[str, Any]
+    buffer_m: float
+    altitude_lower_m: float
+    altitude_upper_m: float
+    altitude_reference: str
+    valid_from: datetime
+    valid_to: datetime
+    state: str
+    version: int
+    name: str | None = None
+    remarks: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class SiteResultOut(BaseModel):
+    site: SiteOut
+    conflicts: list[ConflictOut]
+    notices: list[NoticeOut]
+    replayed: bool
+
+
+class PreviewOut(BaseModel):
+    other_type: str
+    other_id: str
+    other_owner: str
+    overlaps: list[OverlapOut]
+
+
+class CheckOut(BaseModel):
+    """A dry run: nothing is filed (protected-site disclosures are still recorded)."""
+
+    conflicts: list[PreviewOut]
+    sites: list[SiteOut]
+    lead_time_s: float
+    required_lead_time_s: float
+    late: bool
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    at: datetime
+    data: dict[str, Any]

@@ -1,0 +1,66 @@
+"""The hub's settings: a TOML file, then ``DECONFLICTION_*`` environment variables, then
+command-line flags, each overriding the one before (DESIGN.md §4).
+
+>>> s = Settings(data_dir="/tmp/hub")
+>>> s.effective_database_url()
+'sqlite:////tmp/hub/hotline.db'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deconfliction.errors import InvalidInput
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """Everything a hub needs to start; every field has a sane default."""
+
+    model_config = SettingsConfigDict(env_prefix="DECONFLICTION_", extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    """Where the embedded database (and later the ledger keys) live."""
+    database_url: str | None = None
+    """SQLAlchemy URL; default ``sqlite:///<data_dir>/hotline.db``."""
+    policy: Path | None = None
+    """A policy TOML file; default: the built-in policy (``deconfliction policy show``)."""
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    """Requests with a larger body get 413."""
+    heartbeat_s: float = Field(default=15.0, gt=0)
+    """How often the event stream sends a heartbeat."""
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    progress: bool = True
+    """Show a progress bar while the index is rebuilt at start."""
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir.expanduser().resolve()}/hotline.db"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``config_file`` (TOML, optional), the environment, then ``overrides``.
+
+    ``overrides`` whose value is None are ignored (unset command-line flags).
+    """
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InvalidInput("config", f"cannot read {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput("config", f"{config_file} is not valid TOML: {exc}") from None
+    env = Settings()
+    merged = values | {k: getattr(env, k) for k in env.model_fields_set}
+    merged |= {k: v for k, v in overrides.items() if v is not None}
+    return Settings.model_validate(merged)

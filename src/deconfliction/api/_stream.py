@@ -1,0 +1,128 @@
+"""WebSocket ``/v1/stream``: the caller's party's events, in order, resumable.
+
+* Authenticate with ``Authorization: Bearer <token>`` on the upgrade request, or — for
+  browsers, which cannot set headers — by sending ``{"token": "..."}`` as the first message
+  within 10 s.
+* ``?since=SEQ`` replays every stored event after SEQ, then goes live; each message is
+  ``{"seq", "type", "at", "data"}`` and seqs are 1, 2, 3… per party with no gaps, so a
+  client that reconnects with the last seq it saw misses nothing.
+* ``{"type": "heartbeat", "at", "last_seq"}`` is sent every ``heartbeat_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from deconfliction.bus import InProcessBus, Subscription
+from deconfliction.errors import DeconflictionError
+from deconfliction.hotline import Event, Hotline, Principal, event_json, iso
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_POLICY_VIOLATION = 1008
+
+
+async def _authenticate(ws: WebSocket, hotline: Hotline) -> Principal | None:
+    header = ws.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not secret:
+        try:
+            first = await asyncio.wait_for(ws.receive_text(), timeout=10.0)
+            msg = json.loads(first)
+            token = msg.get("token", "") if isinstance(msg, dict) else ""
+            secret = token if isinstance(token, str) else ""
+        except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+            secret = ""
+    if not secret:
+        return None
+    try:
+        return await run_in_threadpool(hotline.authenticate, secret)
+    except DeconflictionError:
+        return None
+
+
+async def _send_stored(ws: WebSocket, hotline: Hotline, p: Principal, after: int) -> int:
+    """Send stored events after ``after``; return the last seq sent."""
+    while True:
+        batch = await run_in_threadpool(hotline.events_since, p, after, limit=500)
+        for e in batch:
+            await ws.send_text(json.dumps(event_json(e)))
+            after = e.seq
+        if len(batch) < 500:
+            return after
+
+
+async def _pump(
+    ws: WebSocket, hotline: Hotline, p: Principal, sub: Subscription, last: int, heartbeat_s: float
+) -> None:
+    last = await _send_stored(ws, hotline, p, last)
+    while True:
+        try:
+            await asyncio.wait_for(sub.wake.wait(), timeout=heartbeat_s)
+        except TimeoutError:
+            await ws.send_text(
+                json.dumps({"type": "heartbeat", "at": iso(datetime.now(UTC)), "last_seq": last})
+            )
+            continue
+        sub.wake.clear()
+        if sub.lagging:
+            sub.lagging = False
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+            last = await _send_stored(ws, hotline, p, last)
+            continue
+        while not sub.queue.empty():
+            e: Event = sub.queue.get_nowait()
+            if e.seq <= last:
+                continue
+            if e.seq != last + 1:  # a gap: read it back from the store
+                last = await _send_stored(ws, hotline, p, last)
+                continue
+            await ws.send_text(json.dumps(event_json(e)))
+            last = e.seq
+
+
+async def _drain_client(ws: WebSocket) -> None:
+    """Read (and for now ignore) client messages, so a disconnect is noticed at once."""
+    while True:
+        await ws.receive_text()
+
+
+@router.websocket("/v1/stream")
+async def stream(ws: WebSocket, since: int = 0) -> None:
+    hotline: Hotline = ws.app.state.hotline
+    bus: InProcessBus = ws.app.state.bus
+    heartbeat_s: float = ws.app.state.settings.heartbeat_s
+    await ws.accept()
+    p = await _authenticate(ws, hotline)
+    if p is None:
+        await ws.close(code=_POLICY_VIOLATION, reason="unauthorized")
+        return
+    if since < 0:
+        await ws.close(code=_POLICY_VIOLATION, reason="since must be ≥ 0")
+        return
+    sub = bus.subscribe(p.party_id)  # before reading the store: nothing falls in between
+    pump = asyncio.create_task(_pump(ws, hotline, p, sub, since, heartbeat_s))
+    reader = asyncio.create_task(_drain_client(ws))
+    try:
+        done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            exc = t.exception()
+            if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
+                raise exc
+    finally:
+        bus.unsubscribe(sub)
+        for t in (pump, reader):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        with contextlib.suppress(Exception):
+            await ws.close()

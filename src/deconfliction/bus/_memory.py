@@ -1,0 +1,78 @@
+"""In-process event fan-out: committed events reach the subscribers of their party.
+
+``publish`` may be called from any thread (the services run in a worker pool); each
+subscriber is an asyncio queue bound to its event loop. A subscriber that falls too far
+behind is marked *lagging* instead of blocking the publisher: it then re-reads the
+stored events (the store is the source of truth), so nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from deconfliction.hotline import Event
+
+__all__ = ["InProcessBus", "Subscription"]
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One listener's queue of its party's events."""
+
+    party_id: UUID
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=1024))
+    lagging: bool = False
+    """Set when the queue overflowed: the listener must re-read from the store."""
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _put(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagging = True
+        self.wake.set()
+
+
+class InProcessBus:
+    """Fan-out within one process (the default; NATS JetStream replaces it when scaled out)."""
+
+    def __init__(self) -> None:
+        self._subs: dict[UUID, set[Subscription]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, party_id: UUID) -> Subscription:
+        """Start receiving ``party_id``'s events (call from the listener's event loop)."""
+        sub = Subscription(party_id, asyncio.get_running_loop())
+        with self._lock:
+            self._subs.setdefault(party_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            subs = self._subs.get(sub.party_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.party_id]
+
+    def subscriber_count(self, party_id: UUID | None = None) -> int:
+        with self._lock:
+            if party_id is not None:
+                return len(self._subs.get(party_id, ()))
+            return sum(len(s) for s in self._subs.values())
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Hand committed events to their parties' subscribers (thread-safe, never blocks)."""
+        with self._lock:
+            targets = [(e, list(self._subs.get(e.party_id, ()))) for e in events]
+        for event, subs in targets:
+            for sub in subs:
+                try:
+                    sub.loop.call_soon_threadsafe(sub._put, event)
+                except RuntimeError:  # the listener's loop is closed: it has gone
+                    self.unsubscribe(sub)

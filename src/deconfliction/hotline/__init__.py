@@ -1,0 +1,72 @@
+"""Application services: file, amend, activate, end and cancel activities; register sites;
+detect conflicts; create notices; record disclosures — one transaction per write.
+
+Persistence and fan-out are ports (:class:`Store`, :class:`EventSink`) implemented by the
+layers above (``store``, ``bus``).
+"""
+
+from deconfliction.hotline._json import (
+    activity_json,
+    conflict_json,
+    disclosure_json,
+    event_json,
+    iso,
+    notice_json,
+    overlap_json,
+    party_json,
+    site_json,
+    token_json,
+)
+from deconfliction.hotline._ports import (
+    Clock,
+    Disclosure,
+    Event,
+    EventSink,
+    IdempotencyRecord,
+    Principal,
+    Store,
+    TokenInfo,
+    Transaction,
+)
+from deconfliction.hotline._results import (
+    ActivityDraft,
+    CheckResult,
+    FilingResult,
+    Idempotency,
+    PreviewConflict,
+    SiteResult,
+)
+from deconfliction.hotline._service import Hotline, SystemClock
+from deconfliction.hotline._tokens import hash_secret, new_secret
+
+__all__ = [
+    "ActivityDraft",
+    "CheckResult",
+    "Clock",
+    "Disclosure",
+    "Event",
+    "EventSink",
+    "FilingResult",
+    "Hotline",
+    "Idempotency",
+    "IdempotencyRecord",
+    "PreviewConflict",
+    "Principal",
+    "SiteResult",
+    "Store",
+    "SystemClock",
+    "TokenInfo",
+    "Transaction",
+    "activity_json",
+    "conflict_json",
+    "disclosure_json",
+    "event_json",
+    "hash_secret",
+    "iso",
+    "new_secret",
+    "notice_json",
+    "overlap_json",
+    "party_json",
+    "site_json",
+    "token_json",
+]

@@ -1,0 +1,241 @@
+"""What the hotline services need from the outside world, as protocols.
+
+The services are the application core; persistence (``deconfliction.store``) and event
+fan-out (``deconfliction.bus``) sit above them and implement these protocols, so the core
+never imports them (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from deconfliction.geo import TimeWindow
+from deconfliction.model import Activity, Conflict, Notice, Party, ProtectedSite, Role
+
+__all__ = [
+    "Clock",
+    "Disclosure",
+    "Event",
+    "EventSink",
+    "IdempotencyRecord",
+    "Principal",
+    "Store",
+    "TokenInfo",
+    "Transaction",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token's metadata (its secret is shown once and stored only as a hash)."""
+
+    id: UUID
+    party_id: UUID
+    role: Role
+    label: str
+    prefix: str
+    """The first characters of the secret, to recognise a token in a list (not secret)."""
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's party and role."""
+
+    token_id: UUID
+    party_id: UUID
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """A record that a protected site's footprint and category were shown to another party."""
+
+    id: UUID
+    site_id: UUID
+    site_version: int
+    recipient: UUID
+    reason: str
+    """Why: ``"conflict"`` (an activity of the recipient meets the site) or ``"dry_run"``."""
+    disclosed_at: datetime
+    conflict_id: UUID | None = None
+    activity_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of a party's event stream: ``seq`` is 1, 2, 3… per party, with no gaps."""
+
+    party_id: UUID
+    seq: int
+    type: str
+    """E.g. ``"notice"``, ``"notice.superseded"``, ``"conflict.detected"``."""
+    payload: Mapping[str, Any] = field(compare=False)
+    """JSON-serialisable body."""
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The outcome of a write made with an ``Idempotency-Key`` (per party, per key)."""
+
+    party_id: UUID
+    key: str
+    fingerprint: str
+    """A hash of the operation and its request body."""
+    result: Mapping[str, Any] = field(compare=False)
+    """JSON-serialisable: enough for the service to rebuild the same answer."""
+    created_at: datetime
+
+
+class Transaction(Protocol):
+    """One database transaction: every write of one service call goes through one of these.
+
+    ``update_*`` methods take the version the caller read and return False, writing
+    nothing, when the stored row is no longer at that version (optimistic concurrency).
+    Lists are ordered as each method says; ``None`` filters mean "any".
+    """
+
+    # parties and tokens
+    def add_party(self, party: Party) -> None: ...
+    def get_party(self, party_id: UUID) -> Party | None: ...
+    def list_parties(self) -> list[Party]:
+        """By name."""
+        ...
+
+    def add_token(self, token: TokenInfo, secret_hash: bytes) -> None: ...
+    def token_by_hash(self, secret_hash: bytes) -> TokenInfo | None: ...
+    def get_token(self, token_id: UUID) -> TokenInfo | None: ...
+    def list_tokens(self, party_id: UUID) -> list[TokenInfo]:
+        """By creation time."""
+        ...
+
+    def revoke_token(self, token_id: UUID, at: datetime) -> None: ...
+
+    # activities: every version is kept; the current one is what get/list return
+    def add_activity(self, activity: Activity) -> None: ...
+    def update_activity(self, activity: Activity, expected_version: int) -> bool: ...
+    def get_activity(self, activity_id: UUID) -> Activity | None: ...
+    def get_activity_version(self, activity_id: UUID, version: int) -> Activity | None: ...
+    def list_activities(
+        self,
+        *,
+        owner: UUID | None = None,
+        ids: Collection[UUID] | None = None,
+        live_only: bool = False,
+        window: TimeWindow | None = None,
+        limit: int | None = None,
+    ) -> list[Activity]:
+        """By start time, then id. ``window``: activities whose [start, end] meets it."""
+        ...
+
+    def iter_live_activities(self, batch: int = 1000) -> Iterator[Activity]:
+        """Every notified or active activity (for rebuilding the index), in id order."""
+        ...
+
+    def count_live_activities(self) -> int: ...
+
+    # protected sites: every version kept
+    def add_site(self, site: ProtectedSite) -> None: ...
+    def update_site(self, site: ProtectedSite, expected_version: int) -> bool: ...
+    def get_site(self, site_id: UUID) -> ProtectedSite | None: ...
+    def list_sites(
+        self,
+        *,
+        owner: UUID | None = None,
+        ids: Collection[UUID] | None = None,
+        active_only: bool = False,
+    ) -> list[ProtectedSite]:
+        """By name, then id."""
+        ...
+
+    # conflicts
+    def add_conflict(self, conflict: Conflict) -> None: ...
+    def update_conflict(self, conflict: Conflict) -> None: ...
+    def get_conflict(self, conflict_id: UUID) -> Conflict | None: ...
+    def conflicts_of(self, object_id: UUID, *, open_only: bool = True) -> list[Conflict]:
+        """Conflicts where ``object_id`` (an activity or site) is either side; by detection time."""
+        ...
+
+    def list_conflicts(
+        self, *, party: UUID | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[Conflict]:
+        """Conflicts where ``party`` owns either side; newest detection first."""
+        ...
+
+    # notices
+    def add_notice(self, notice: Notice) -> None: ...
+    def update_notice(self, notice: Notice) -> None: ...
+    def get_notice(self, notice_id: UUID) -> Notice | None: ...
+    def notices_of_activity(
+        self, activity_id: UUID, *, recipient: UUID | None = None, current_only: bool = True
+    ) -> list[Notice]:
+        """Notices about ``activity_id``; ``current_only`` leaves out superseded ones; by sent_at."""
+        ...
+
+    def list_notices(
+        self, recipient: UUID, *, activity_id: UUID | None = None, limit: int | None = None
+    ) -> list[Notice]:
+        """The recipient's notices, newest first."""
+        ...
+
+    # disclosures of protected sites
+    def add_disclosure(self, disclosure: Disclosure) -> None: ...
+    def list_disclosures(
+        self, *, site_id: UUID | None = None, recipient: UUID | None = None
+    ) -> list[Disclosure]:
+        """Oldest first."""
+        ...
+
+    # per-party event streams
+    def append_event(
+        self, party_id: UUID, type: str, payload: Mapping[str, Any], at: datetime
+    ) -> Event:
+        """Store the party's next event (seq = last + 1, allocated inside this transaction)."""
+        ...
+
+    def events_since(self, party_id: UUID, seq: int, *, limit: int = 1000) -> list[Event]:
+        """The party's events with a seq above ``seq``, in order."""
+        ...
+
+    def last_seq(self, party_id: UUID) -> int:
+        """The party's latest event seq (0 when none)."""
+        ...
+
+    # idempotency keys
+    def get_idempotency(self, party_id: UUID, key: str) -> IdempotencyRecord | None: ...
+    def put_idempotency(self, record: IdempotencyRecord) -> None: ...
+
+
+class Store(Protocol):
+    """A source of transactions (the store is the source of truth)."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A read-write transaction: commits when the block ends, rolls back if it raises."""
+        ...
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A read-only transaction on one consistent snapshot (takes no write lock)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where committed events go (the bus). Called after the transaction commits."""
+
+    def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class Clock(Protocol):
+    """The hub's clock: the authority for every timestamp the hotline writes."""
+
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...

@@ -1,0 +1,357 @@
+"""Turn detection results into stored conflicts, notices, disclosures and stream events.
+
+Called inside the write transaction of a filing, amendment, state change or site write.
+Rules:
+
+* one notice per affected party per activity version; a new version supersedes the
+  notices about older ones, and their recipients are told;
+* a conflict is identified by its pair of objects; later versions update it, and it is
+  resolved (never deleted) when the two no longer meet;
+* a protected site's footprint and category reach another party only through a conflict
+  event, and each time they do a :class:`Disclosure` is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from deconfliction.detect import SubjectKind
+from deconfliction.hotline._detection import Found
+from deconfliction.hotline._json import activity_json, conflict_json, notice_json, site_json
+from deconfliction.hotline._ports import Disclosure, Event, Transaction
+from deconfliction.model import (
+    Activity,
+    Conflict,
+    ConflictKind,
+    Notice,
+    NoticeReason,
+    Policy,
+    ProtectedSite,
+    VolumeOverlap,
+)
+
+__all__ = ["Outcome", "reconcile_activity", "reconcile_site", "supersede_notices"]
+
+_STATE_REASONS = {
+    "activated": NoticeReason.ACTIVATED,
+    "ended": NoticeReason.ENDED,
+    "cancelled": NoticeReason.CANCELLED,
+}
+
+
+@dataclass
+class Outcome:
+    """What one write produced (events are already stored; published after commit)."""
+
+    conflicts: list[Conflict] = field(default_factory=list)
+    resolved: list[Conflict] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def _flip(o: VolumeOverlap) -> VolumeOverlap:
+    return replace(o, volume=o.other_volume, other_volume=o.volume)
+
+
+def _other_side(c: Conflict, me: UUID) -> tuple[UUID, UUID]:
+    """(object id, owner) of the side of ``c`` that is not ``me``."""
+    if c.activity_id == me:
+        return c.other_id, c.other_owner
+    return c.activity_id, c.activity_owner
+
+
+def _emit(
+    tx: Transaction,
+    out: Outcome,
+    party: UUID,
+    type_: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    out.events.append(tx.append_event(party, type_, payload, now))
+
+
+def _disclose(
+    tx: Transaction, out: Outcome, site: ProtectedSite, c: Conflict, now: datetime
+) -> dict[str, Any]:
+    tx.add_disclosure(
+        Disclosure(
+            uuid4(), site.id, site.version, c.activity_owner, "conflict", now, c.id, c.activity_id
+        )
+    )
+    return site_json(site, full=False)
+
+
+def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> set[UUID]:
+    """Supersede every current notice about ``activity_id``; return who had one."""
+    had: set[UUID] = set()
+    for n in tx.notices_of_activity(activity_id, current_only=True):
+        s = n.superseded(now)
+        tx.update_notice(s)
+        had.add(n.recipient)
+        _emit(tx, out, n.recipient, "notice.superseded", {"notice": notice_json(s)}, now)
+    return had
+
+
+def _summary(reason: NoticeReason, act: Activity, owner_name: str) -> str:
+    when = act.start.strftime("%Y-%m-%d %H:%MZ")
+    what = f"{owner_name}: {act.kind.value.replace('_', ' ')} '{act.title}'"
+    return {
+        NoticeReason.NEW: f"{what} affects you, from {when}",
+        NoticeReason.AMENDED: f"{what} was amended and still affects you, from {when}",
+        NoticeReason.NO_LONGER_AFFECTED: f"{what} no longer affects you",
+        NoticeReason.ACTIVATED: f"{what} is now active",
+        NoticeReason.ENDED: f"{what} has ended",
+        NoticeReason.CANCELLED: f"{what} was cancelled",
+        NoticeReason.SITE_CONFLICT: f"your {what[len(owner_name) + 2 :]} meets a protected site",
+    }[reason]
+
+
+def _notice(
+    tx: Transaction,
+    out: Outcome,
+    act: Activity,
+    recipient: UUID,
+    reason: NoticeReason,
+    conflicts: list[Conflict],
+    policy: Policy,
+    now: datetime,
+    owner_name: str,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    kp = policy.for_kind(act.kind)
+    lead_rule = reason in (NoticeReason.NEW, NoticeReason.AMENDED)
+    n = Notice(
+        id=uuid4(),
+        recipient=recipient,
+        activity_id=act.id,
+        activity_version=act.version,
+        reason=reason,
+        sent_at=now,
+        starts_at=act.start,
+        required_lead_time_s=kp.min_lead_time_s if lead_rule else 0.0,
+        deadline=now + timedelta(seconds=kp.ack_deadline_s),
+        conflict_id=conflicts[0].id if conflicts else None,
+        summary=_summary(reason, act, owner_name),
+    )
+    tx.add_notice(n)
+    out.notices.append(n)
+    payload: dict[str, Any] = {
+        "notice": notice_json(n),
+        "activity": activity_json(act, full=False),
+        "conflicts": [conflict_json(c) for c in conflicts],
+    }
+    if extra:
+        payload |= extra
+    _emit(tx, out, recipient, "notice", payload, now)
+
+
+def _party_name(tx: Transaction, party: UUID) -> str:
+    p = tx.get_party(party)
+    return p.name if p else str(party)
+
+
+def reconcile_activity(
+    tx: Transaction,
+    act: Activity,
+    found: Mapping[UUID, Found],
+    policy: Policy,
+    now: datetime,
+    *,
+    change: str,
+) -> Outcome:
+    """Store the conflicts and notices of a new version ``act``.
+
+    ``change`` is ``"filed"``, ``"amended"``, ``"activated"``, ``"ended"`` or
+    ``"cancelled"``; for the last two ``found`` should be empty (everything resolves).
+    """
+    out = Outcome()
+    owner_name = _party_name(tx, act.owner)
+    existing = {_other_side(c, act.id)[0]: c for c in tx.conflicts_of(act.id, open_only=True)}
+    supersede_notices(tx, out, act.id, now)
+    was_affected = {_other_side(c, act.id)[1] for c in existing.values()}
+    affected: dict[UUID, list[Conflict]] = {}
+    for oid, f in found.items():
+        is_site = f.subject.kind is SubjectKind.PROTECTED_SITE
+        other_owner = f.subject.owner
+        assert isinstance(other_owner, UUID)
+        old = existing.get(oid)
+        site = tx.get_site(oid) if is_site else None
+        if old is None:
+            other_version = site.version if site else _activity_version(tx, oid)
+            c = Conflict(
+                uuid4(),
+                ConflictKind.ACTIVITY_SITE if is_site else ConflictKind.ACTIVITY_ACTIVITY,
+                act.id,
+                act.owner,
+                act.version,
+                oid,
+                other_owner,
+                other_version,
+                f.overlaps,
+                now,
+                now,
+            )
+            tx.add_conflict(c)
+            detected: dict[str, Any] = {"conflict": conflict_json(c)}
+            if site is not None:
+                detected["site"] = _disclose(tx, out, site, c, now)
+            else:
+                other = tx.get_activity(oid)
+                if other is not None:
+                    detected["other_activity"] = activity_json(other, full=False)
+            _emit(tx, out, act.owner, "conflict.detected", detected, now)
+        else:
+            mine = old.activity_id == act.id
+            c = replace(
+                old,
+                overlaps=f.overlaps if mine else tuple(_flip(o) for o in f.overlaps),
+                activity_version=act.version if mine else old.activity_version,
+                other_version=old.other_version if mine else act.version,
+                updated_at=now,
+            )
+            tx.update_conflict(c)
+        out.conflicts.append(c)
+        affected.setdefault(other_owner, []).append(c)
+    gone: dict[UUID, list[Conflict]] = {}
+    for oid, old in existing.items():
+        if oid in found:
+            continue
+        r = old.resolved(now)
+        tx.update_conflict(r)
+        out.resolved.append(r)
+        other_owner = _other_side(old, act.id)[1]
+        gone.setdefault(other_owner, []).append(r)
+        for party in (act.owner, other_owner):
+            _emit(tx, out, party, "conflict.resolved", {"conflict": conflict_json(r)}, now)
+    state_reason = _STATE_REASONS.get(change)
+    for party, cs in sorted(affected.items(), key=lambda kv: str(kv[0])):
+        if state_reason is not None:
+            reason = state_reason
+        else:
+            reason = NoticeReason.AMENDED if party in was_affected else NoticeReason.NEW
+        _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
+    for party, cs in sorted(gone.items(), key=lambda kv: str(kv[0])):
+        if party in affected:
+            continue
+        reason = state_reason or NoticeReason.NO_LONGER_AFFECTED
+        _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
+    _emit(
+        tx,
+        out,
+        act.owner,
+        f"activity.{change}",
+        {
+            "activity": activity_json(act, full=True),
+            "conflicts": [conflict_json(c) for c in out.conflicts],
+        },
+        now,
+    )
+    return out
+
+
+def _activity_version(tx: Transaction, activity_id: UUID) -> int:
+    a = tx.get_activity(activity_id)
+    return a.version if a else 0
+
+
+def reconcile_site(
+    tx: Transaction,
+    site: ProtectedSite,
+    found: Mapping[UUID, Found],
+    policy: Policy,
+    now: datetime,
+    *,
+    change: str,
+) -> Outcome:
+    """Store the conflicts of a new site version; tell the activities' owners.
+
+    ``change`` is ``"registered"``, ``"amended"`` or ``"withdrawn"``.
+    """
+    out = Outcome()
+    existing = {c.activity_id: c for c in tx.conflicts_of(site.id, open_only=True)}
+    for aid, f in found.items():
+        act = tx.get_activity(aid)
+        if act is None:
+            continue
+        old = existing.get(aid)
+        if old is None:
+            c = Conflict(
+                uuid4(),
+                ConflictKind.ACTIVITY_SITE,
+                aid,
+                act.owner,
+                act.version,
+                site.id,
+                site.owner,
+                site.version,
+                f.overlaps,
+                now,
+                now,
+            )
+            tx.add_conflict(c)
+        else:
+            c = replace(
+                old,
+                overlaps=f.overlaps,
+                activity_version=act.version,
+                other_version=site.version,
+                updated_at=now,
+            )
+            tx.update_conflict(c)
+        out.conflicts.append(c)
+        if old is None or old.other_version != site.version:
+            disclosed = _disclose(tx, out, site, c, now)
+            _notice(
+                tx,
+                out,
+                act,
+                act.owner,
+                NoticeReason.SITE_CONFLICT,
+                [c],
+                policy,
+                now,
+                _party_name(tx, act.owner),
+                extra={"site": disclosed},
+            )
+            _emit(
+                tx,
+                out,
+                site.owner,
+                "conflict.detected",
+                {"conflict": conflict_json(c), "other_activity": activity_json(act, full=False)},
+                now,
+            )
+    for aid, old in existing.items():
+        if aid in found:
+            continue
+        r = old.resolved(now)
+        tx.update_conflict(r)
+        out.resolved.append(r)
+        for party in (old.activity_owner, site.owner):
+            _emit(tx, out, party, "conflict.resolved", {"conflict": conflict_json(r)}, now)
+    _emit(
+        tx,
+        out,
+        site.owner,
+        f"site.{change}",
+        {
+            "site": site_json(site, full=True),
+            "conflicts": [conflict_json(c) for c in out.conflicts],
+        },
+        now,
+    )
+    return out
+
+
+def replay_lists(
+    tx: Transaction, conflict_ids: Iterable[str], notice_ids: Iterable[str]
+) -> tuple[tuple[Conflict, ...], tuple[Notice, ...]]:
+    """Reload the conflicts and notices an earlier write returned (idempotent replay)."""
+    cs = tuple(c for c in (tx.get_conflict(UUID(i)) for i in conflict_ids) if c is not None)
+    ns = tuple(n for n in (tx.get_notice(UUID(i)) for i in notice_ids) if n is not None)
+    return cs, ns

@@ -1,0 +1,52 @@
+"""The hotline's entities, enums, state machines and policy — pure (no I/O).
+
+>>> Policy.default().for_kind(ActivityKind.HAZARD).ack_deadline_s
+300.0
+"""
+
+from deconfliction.model._activity import MAX_VOLUMES, Activity
+from deconfliction.model._conflict import Conflict, VolumeOverlap
+from deconfliction.model._enums import (
+    ActivityKind,
+    ActivityState,
+    ConflictKind,
+    ConflictStatus,
+    NoticeReason,
+    NoticeStatus,
+    PartyKind,
+    Priority,
+    Role,
+    SiteCategory,
+    SiteState,
+)
+from deconfliction.model._notice import Notice
+from deconfliction.model._party import Party
+from deconfliction.model._policy import DEFAULT_POLICY_TOML, NAUTICAL_MILE_M, KindPolicy, Policy
+from deconfliction.model._site import MAX_SITE_BUFFER_M, SITE_DEFAULT_ALTITUDE, ProtectedSite
+
+__all__ = [
+    "DEFAULT_POLICY_TOML",
+    "MAX_SITE_BUFFER_M",
+    "MAX_VOLUMES",
+    "NAUTICAL_MILE_M",
+    "SITE_DEFAULT_ALTITUDE",
+    "Activity",
+    "ActivityKind",
+    "ActivityState",
+    "Conflict",
+    "ConflictKind",
+    "ConflictStatus",
+    "KindPolicy",
+    "Notice",
+    "NoticeReason",
+    "NoticeStatus",
+    "Party",
+    "PartyKind",
+    "Policy",
+    "Priority",
+    "ProtectedSite",
+    "Role",
+    "SiteCategory",
+    "SiteState",
+    "VolumeOverlap",
+]

@@ -1,0 +1,49 @@
+"""Small validators shared by the entities (each raises InvalidInput naming the field)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from deconfliction.errors import InvalidInput
+
+__all__ = ["aware", "enum_value", "text"]
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def text(value: object, field: str, *, max_len: int, required: bool = True) -> str:
+    """A stripped string of at most ``max_len`` characters, without control characters."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(field, "must not be empty")
+    if len(value) > max_len:
+        raise InvalidInput(field, f"must be at most {max_len} characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise InvalidInput(field, "must not contain control characters")
+    return value
+
+
+def enum_value(enum: type[E], value: object, field: str) -> E:
+    """``value`` as a member of ``enum`` (accepts the member or its string value)."""
+    if isinstance(value, enum):
+        return value
+    allowed = ", ".join(m.value for m in enum)
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be one of: {allowed}")
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidInput(field, f"must be one of: {allowed}") from None
+
+
+def aware(value: object, field: str) -> datetime:
+    """An aware datetime converted to UTC (a naive one is an error, never a guess)."""
+    if not isinstance(value, datetime):
+        raise InvalidInput(field, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "naive datetime: a timezone (UTC) is required")
+    return value.astimezone(UTC)

@@ -1,0 +1,135 @@
+"""Enumerations of the hotline's entities (string values are what the API shows)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "PartyKind",
+    "Role",
+    "ActivityKind",
+    "ActivityState",
+    "Priority",
+    "SiteCategory",
+    "SiteState",
+    "ConflictKind",
+    "ConflictStatus",
+    "NoticeReason",
+    "NoticeStatus",
+]
+
+
+class PartyKind(StrEnum):
+    """What kind of organisation a party is."""
+
+    ARMED_FORCE = "armed_force"
+    AIR_NAVIGATION_SERVICE = "air_navigation_service"
+    UAS_OPERATOR = "uas_operator"
+    HUMANITARIAN = "humanitarian"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """What a token may do: observers read, operators also write, admins manage parties."""
+
+    OBSERVER = "observer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class ActivityKind(StrEnum):
+    """What a party declares it will do."""
+
+    AIR_OPERATION = "air_operation"
+    FLIGHT = "flight"
+    UAS_OPERATION = "uas_operation"
+    GROUND_MOVEMENT = "ground_movement"
+    MARITIME = "maritime"
+    AIRSPACE_RESERVATION = "airspace_reservation"
+    HAZARD = "hazard"
+    """Live fire, air-defence engagement zone, launch window: dangerous to anyone inside."""
+
+
+class ActivityState(StrEnum):
+    """notified → active → ended, or cancelled (from notified or active)."""
+
+    NOTIFIED = "notified"
+    ACTIVE = "active"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the activity still takes part in conflict detection."""
+        return self in (ActivityState.NOTIFIED, ActivityState.ACTIVE)
+
+
+class Priority(StrEnum):
+    """Message precedence, lowest first (as in military message handling)."""
+
+    ROUTINE = "routine"
+    PRIORITY = "priority"
+    IMMEDIATE = "immediate"
+    FLASH = "flash"
+
+
+class SiteCategory(StrEnum):
+    """What a protected site is."""
+
+    MEDICAL = "medical"
+    HUMANITARIAN = "humanitarian"
+    CIVILIAN_INFRASTRUCTURE = "civilian_infrastructure"
+    DIPLOMATIC = "diplomatic"
+    OTHER = "other"
+
+
+class SiteState(StrEnum):
+    """A site is active until its owner withdraws it."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class ConflictKind(StrEnum):
+    """Between what a conflict was detected."""
+
+    ACTIVITY_ACTIVITY = "activity_activity"
+    ACTIVITY_SITE = "activity_site"
+
+
+class ConflictStatus(StrEnum):
+    """Open while both sides still meet; resolved when an amendment, end or cancel parts them."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class NoticeReason(StrEnum):
+    """Why a party is told about an activity version."""
+
+    NEW = "new"
+    """The activity (or this version of it) affects the recipient for the first time."""
+    AMENDED = "amended"
+    """An activity that already affected the recipient was amended and still affects it."""
+    NO_LONGER_AFFECTED = "no_longer_affected"
+    """An amendment, withdrawal or cancellation means it no longer affects the recipient."""
+    ACTIVATED = "activated"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    SITE_CONFLICT = "site_conflict"
+    """A protected site registered or amended by another party conflicts with the recipient's
+    activity (the recipient learns the site's footprint and category; the disclosure is
+    recorded)."""
+
+
+class NoticeStatus(StrEnum):
+    """A notice's lifecycle (delivery and acknowledgement steps are stamped by the hub)."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    READ = "read"
+    ACKNOWLEDGED = "acknowledged"
+    OBJECTED = "objected"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    """A newer version of the activity replaced the one this notice was about."""

@@ -1,0 +1,188 @@
+"""Policy: lead times, buffers, acknowledgement deadlines and area caps per activity kind.
+
+Parsed from TOML text (reading the file is the caller's job: this layer does no I/O).
+Every key is optional; :data:`DEFAULT_POLICY_TOML` documents the defaults and is what a hub
+runs with when given no policy file. Units are in the key names.
+
+>>> p = Policy.from_toml('[defaults]\\nmin_lead_time_min = 30\\n[kinds.hazard]\\nack_deadline_min = 2')
+>>> p.for_kind("flight").min_lead_time_s, p.for_kind("hazard").ack_deadline_s
+(1800.0, 120.0)
+>>> p.for_kind("flight").buffers
+Buffers(horizontal_m=9260.0, vertical_m=304.8, time_s=300.0)
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from deconfliction.errors import InvalidPolicy
+from deconfliction.geo import FEET_TO_METRES, Buffers
+from deconfliction.model._checks import enum_value
+from deconfliction.model._enums import ActivityKind
+
+__all__ = ["DEFAULT_POLICY_TOML", "NAUTICAL_MILE_M", "KindPolicy", "Policy"]
+
+NAUTICAL_MILE_M = 1852.0
+
+DEFAULT_POLICY_TOML = """\
+# Deconfliction Hotline policy. Every key is optional; these are the defaults.
+# [defaults] applies to every activity kind; [kinds.<kind>] overrides it for one kind
+# (kinds: air_operation, flight, uas_operation, ground_movement, maritime,
+#  airspace_reservation, hazard).
+
+[defaults]
+min_lead_time_min = 60       # notice shorter than this is flagged late (never rejected)
+ack_deadline_min = 15        # an affected party should acknowledge within this time
+buffer_horizontal_nm = 5     # 9,260 m: ICAO Doc 4444 surveillance separation minimum
+buffer_vertical_ft = 1000    # 304.8 m: RVSM vertical separation
+buffer_time_min = 5          # windows closer than this in time still conflict
+max_area_km2 = 10000         # a declared footprint larger than this is refused
+
+[kinds.ground_movement]
+min_lead_time_min = 2880     # 48 h: humanitarian movement notification practice
+
+[kinds.airspace_reservation]
+min_lead_time_min = 2880     # 48 h: ICAO Annex 11, foreseeable airspace restrictions
+max_area_km2 = 50000
+
+[kinds.maritime]
+min_lead_time_min = 720
+
+[kinds.uas_operation]
+min_lead_time_min = 30
+buffer_horizontal_nm = 1     # small aircraft, small buffers
+buffer_vertical_ft = 500
+
+[kinds.hazard]
+min_lead_time_min = 360      # live fire, engagement zones, launch windows
+ack_deadline_min = 5
+"""
+
+_KEYS: dict[str, float] = {
+    # key -> factor to SI (seconds, metres, square metres)
+    "min_lead_time_min": 60.0,
+    "ack_deadline_min": 60.0,
+    "buffer_horizontal_nm": NAUTICAL_MILE_M,
+    "buffer_horizontal_m": 1.0,
+    "buffer_vertical_ft": FEET_TO_METRES,
+    "buffer_vertical_m": 1.0,
+    "buffer_time_min": 60.0,
+    "max_area_km2": 1.0e6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KindPolicy:
+    """The rules for one activity kind (SI units)."""
+
+    min_lead_time_s: float
+    ack_deadline_s: float
+    buffers: Buffers
+    max_area_m2: float
+
+
+def _number(table: Mapping[str, Any], key: str, path: str) -> float | None:
+    if key not in table:
+        return None
+    v = table[key]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        raise InvalidPolicy(f"{path}.{key}", "must be a finite number ≥ 0")
+    return float(v) * _KEYS[key]
+
+
+def _overlay(base: dict[str, float], table: object, path: str) -> dict[str, float]:
+    if not isinstance(table, Mapping):
+        raise InvalidPolicy(path, "must be a table")
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise InvalidPolicy(f"{path}.{unknown[0]}", f"unknown key (known: {', '.join(_KEYS)})")
+    out = dict(base)
+    for key in table:
+        value = _number(table, key, path)
+        assert value is not None
+        # *_nm/_m and *_ft/_m write the same quantity; the last one given wins.
+        out[key.rsplit("_", 1)[0] if key.startswith("buffer_") else key] = value
+    return out
+
+
+def _kind_policy(values: Mapping[str, float], path: str) -> KindPolicy:
+    if values["max_area_km2"] <= 0:
+        raise InvalidPolicy(f"{path}.max_area_km2", "must be > 0")
+    return KindPolicy(
+        min_lead_time_s=values["min_lead_time_min"],
+        ack_deadline_s=values["ack_deadline_min"],
+        buffers=Buffers(
+            values["buffer_horizontal"], values["buffer_vertical"], values["buffer_time"]
+        ),
+        max_area_m2=values["max_area_km2"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Rules per activity kind; build with :meth:`from_toml` or :meth:`default`."""
+
+    kinds: Mapping[ActivityKind, KindPolicy]
+
+    def for_kind(self, kind: ActivityKind | str) -> KindPolicy:
+        """The rules for ``kind``."""
+        return self.kinds[enum_value(ActivityKind, kind, "kind")]
+
+    @property
+    def max_buffers(self) -> Buffers:
+        """The largest buffers of any kind (what a query must cover to be safe for all)."""
+        ks = self.kinds.values()
+        return Buffers(
+            max(k.buffers.horizontal_m for k in ks),
+            max(k.buffers.vertical_m for k in ks),
+            max(k.buffers.time_s for k in ks),
+        )
+
+    @classmethod
+    def default(cls) -> Policy:
+        """The documented defaults (:data:`DEFAULT_POLICY_TOML`)."""
+        return cls.from_toml("")
+
+    @classmethod
+    def from_toml(cls, text: str) -> Policy:
+        """Parse a policy document.
+
+        Layering, each over the one before: the built-in ``[defaults]``, the built-in
+        ``[kinds.<kind>]``, the document's ``[defaults]``, the document's ``[kinds.<kind>]``.
+        So a document's ``[defaults]`` applies to every kind its own kind tables do not set.
+        """
+        doc = _load(text)
+        unknown = sorted(set(doc) - {"defaults", "kinds"})
+        if unknown:
+            raise InvalidPolicy(unknown[0], "unknown table (known: defaults, kinds)")
+        kinds_table = doc.get("kinds", {})
+        if not isinstance(kinds_table, Mapping):
+            raise InvalidPolicy("kinds", "must be a table of activity kinds")
+        known = [k.value for k in ActivityKind]
+        for name in kinds_table:
+            if name not in known:
+                raise InvalidPolicy(
+                    f"kinds.{name}", f"unknown activity kind (known: {', '.join(known)})"
+                )
+        builtin = _load(DEFAULT_POLICY_TOML)
+        out: dict[ActivityKind, KindPolicy] = {}
+        for k in ActivityKind:
+            path = f"kinds.{k.value}"
+            values = _overlay({}, builtin["defaults"], "defaults")
+            values = _overlay(values, builtin["kinds"].get(k.value, {}), path)
+            values = _overlay(values, doc.get("defaults", {}), "defaults")
+            values = _overlay(values, kinds_table.get(k.value, {}), path)
+            out[k] = _kind_policy(values, path)
+        return cls(MappingProxyType(out))
+
+
+def _load(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidPolicy("policy", f"not valid TOML: {exc}") from None

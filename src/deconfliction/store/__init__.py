@@ -1,0 +1,39 @@
+"""Persistence: the hotline's state in a SQL database (SQLAlchemy Core + Alembic).
+
+SQLite in the data directory is the default; PostgreSQL (psycopg 3) for several nodes.
+:func:`open_store` migrates the schema (the Alembic scripts ship in the package) and
+returns a :class:`SqlStore`, which implements the ``Store`` protocol of
+:mod:`deconfliction.hotline`; its transactions implement ``Transaction``.
+
+>>> import tempfile, pathlib
+>>> from uuid import uuid4
+>>> from datetime import datetime, timezone
+>>> from deconfliction.model import Party
+>>> with tempfile.TemporaryDirectory() as d:
+...     with open_store(sqlite_url(pathlib.Path(d))) as store:
+...         blue = Party(uuid4(), "Blue", "armed_force", datetime.now(timezone.utc))
+...         with store.transaction() as tx:
+...             tx.add_party(blue)
+...             tx.append_event(blue.id, "hello", {}, blue.created_at).seq
+...         with store.transaction() as tx:
+...             tx.get_party(blue.id) == blue
+1
+True
+"""
+
+from deconfliction.store._engine import SqlStore, create_engine, open_store
+from deconfliction.store._errors import IntegrityViolation, StoreError
+from deconfliction.store._migrate import head_revision
+from deconfliction.store._sqlite import sqlite_url
+from deconfliction.store._store import SqlTransaction
+
+__all__ = [
+    "SqlStore",
+    "SqlTransaction",
+    "open_store",
+    "sqlite_url",
+    "create_engine",
+    "head_revision",
+    "StoreError",
+    "IntegrityViolation",
+]

@@ -1,0 +1,97 @@
+"""Statement execution inside one transaction, with the store's error rules.
+
+Every statement of a :class:`~deconfliction.store.SqlTransaction` goes through
+:class:`Executor`, which
+
+* refuses to run once the transaction has ended or after an earlier statement failed (on
+  PostgreSQL a failed statement aborts the whole transaction; SQLite is made to behave the
+  same, so callers see one behaviour);
+* turns a constraint failure (duplicate id or key, unknown reference) into
+  :class:`~deconfliction.store.IntegrityViolation`, chained to the driver's error;
+* re-raises the package's own errors (e.g. a naive datetime rejected by a column type)
+  unwrapped, instead of inside SQLAlchemy's ``StatementError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult, RowMapping
+
+from deconfliction.errors import DeconflictionError
+from deconfliction.store._errors import IntegrityViolation, StoreError
+
+__all__ = ["IN_CHUNK", "Executor", "chunks"]
+
+T = TypeVar("T")
+
+IN_CHUNK = 500
+"""Most values bound in one ``IN (...)`` list (SQLite limits bound parameters)."""
+
+
+def chunks(values: Collection[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size``.
+
+    >>> list(chunks(range(5), 2))
+    [[0, 1], [2, 3], [4]]
+    """
+    items = list(values)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Executor:
+    """Runs statements on one connection inside one open transaction."""
+
+    def __init__(self, connection: sa.Connection, *, read_only: bool = False) -> None:
+        self._conn = connection
+        self._read_only = read_only
+        self._open = True
+        self._failed: BaseException | None = None
+
+    @property
+    def failed(self) -> BaseException | None:
+        """The error that aborted this transaction, if any."""
+        return self._failed
+
+    def close(self) -> None:
+        """Mark the transaction as ended: any further use raises :class:`StoreError`."""
+        self._open = False
+
+    def _check_usable(self) -> None:
+        if not self._open:
+            raise StoreError("the transaction has ended; open a new one")
+        if self._failed is not None:
+            raise StoreError(
+                "an earlier error aborted this transaction; it will be rolled back"
+            ) from self._failed
+
+    def _exec(self, stmt: sa.Executable, what: str) -> CursorResult[Any]:
+        self._check_usable()
+        try:
+            return self._conn.execute(stmt)
+        except sa.exc.IntegrityError as exc:
+            self._failed = exc
+            raise IntegrityViolation(f"{what}: {exc.orig}") from exc
+        except sa.exc.StatementError as exc:
+            self._failed = exc
+            if isinstance(exc.orig, DeconflictionError):
+                raise exc.orig from exc
+            raise
+        except BaseException as exc:
+            self._failed = exc
+            raise
+
+    def _write(self, stmt: sa.Executable, what: str) -> CursorResult[Any]:
+        """Run a data-changing statement (refused in a read-only transaction)."""
+        if self._read_only:
+            raise StoreError(f"{what}: this transaction is read-only")
+        return self._exec(stmt, what)
+
+    def _one(self, stmt: sa.Select[Any], what: str) -> RowMapping | None:
+        return self._exec(stmt, what).mappings().one_or_none()
+
+    def _all(self, stmt: sa.Select[Any], what: str) -> Sequence[RowMapping]:
+        return self._exec(stmt, what).mappings().all()

@@ -1,0 +1,233 @@
+"""The database schema: one :class:`~sqlalchemy.MetaData`, portable types only.
+
+Activities and protected sites keep a *current* row (what get/list read, updated in place
+under a version check) and a ``*_versions`` row per version (the full snapshot, never
+changed). Volumes and footprints are GeoJSON features in JSON columns; the columns that
+list methods filter or sort on are plain, indexed columns beside them.
+
+Every constraint and index has a deterministic name (``naming_convention``), so later
+migrations can refer to them on any database.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from deconfliction.store._types import UtcDateTime
+
+__all__ = [
+    "activities",
+    "activity_versions",
+    "conflicts",
+    "disclosures",
+    "events",
+    "idempotency",
+    "metadata",
+    "notices",
+    "parties",
+    "site_versions",
+    "sites",
+    "tokens",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+_ENUM = 40
+"""Width of enum columns (values are the enums' string values)."""
+
+
+def _party_fk(name: str, *, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, sa.Uuid, sa.ForeignKey("parties.id"), nullable=nullable)
+
+
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, index=True),
+    sa.Column("kind", sa.String(_ENUM), nullable=False),
+    sa.Column("contact", sa.Text, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # the party's event-stream counter: incremented inside the transaction that appends
+    sa.Column("last_seq", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _party_fk("party_id"),
+    sa.Column("role", sa.String(_ENUM), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(64), nullable=False),
+    sa.Column("secret_hash", sa.LargeBinary(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Index(None, "party_id", "created_at"),
+)
+
+
+def _activity_columns() -> list[sa.Column[object]]:
+    """The columns of an activity version (shared by the current and the versions table)."""
+    return [
+        _party_fk("owner"),
+        sa.Column("kind", sa.String(_ENUM), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("priority", sa.String(_ENUM), nullable=False),
+        sa.Column("state", sa.String(_ENUM), nullable=False),
+        sa.Column("remarks", sa.Text, nullable=False),
+        sa.Column("volumes", sa.JSON, nullable=False),
+        sa.Column("starts_at", UtcDateTime, nullable=False),
+        sa.Column("ends_at", UtcDateTime, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_activity_columns(),
+    sa.Index(None, "owner"),
+    sa.Index(None, "state"),
+    sa.Index(None, "starts_at", "id"),
+    sa.Index(None, "ends_at"),
+)
+
+activity_versions = sa.Table(
+    "activity_versions",
+    metadata,
+    sa.Column("id", sa.Uuid, sa.ForeignKey("activities.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    *_activity_columns(),
+)
+
+
+def _site_columns() -> list[sa.Column[object]]:
+    """The columns of a site version (shared by the current and the versions table)."""
+    return [
+        _party_fk("owner"),
+        sa.Column("category", sa.String(_ENUM), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("footprint", sa.JSON, nullable=False),
+        sa.Column("valid_from", UtcDateTime, nullable=False),
+        sa.Column("valid_to", UtcDateTime, nullable=False),
+        sa.Column("buffer_m", sa.Double, nullable=False),
+        sa.Column("altitude_lower_m", sa.Double, nullable=False),
+        sa.Column("altitude_upper_m", sa.Double, nullable=False),
+        sa.Column("state", sa.String(_ENUM), nullable=False),
+        sa.Column("remarks", sa.Text, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_site_columns(),
+    sa.Index(None, "owner"),
+    sa.Index(None, "state"),
+    sa.Index(None, "name", "id"),
+)
+
+site_versions = sa.Table(
+    "site_versions",
+    metadata,
+    sa.Column("id", sa.Uuid, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    *_site_columns(),
+)
+
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(_ENUM), nullable=False),
+    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=False),
+    _party_fk("activity_owner"),
+    sa.Column("activity_version", sa.Integer, nullable=False),
+    # an activity or a site, depending on ``kind``: no foreign key
+    sa.Column("other_id", sa.Uuid, nullable=False),
+    _party_fk("other_owner"),
+    sa.Column("other_version", sa.Integer, nullable=False),
+    sa.Column("overlaps", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(_ENUM), nullable=False),
+    sa.Column("detected_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Index(None, "activity_id"),
+    sa.Index(None, "other_id"),
+    sa.Index(None, "activity_owner"),
+    sa.Index(None, "other_owner"),
+    sa.Index(None, "detected_at"),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _party_fk("recipient"),
+    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=False),
+    sa.Column("activity_version", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(_ENUM), nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("required_lead_time_s", sa.Double, nullable=False),
+    sa.Column("deadline", UtcDateTime, nullable=False),
+    sa.Column("conflict_id", sa.Uuid, sa.ForeignKey("conflicts.id"), nullable=True),
+    sa.Column("status", sa.String(_ENUM), nullable=False),
+    sa.Column("status_at", UtcDateTime, nullable=True),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Index(None, "activity_id", "sent_at"),
+    sa.Index(None, "recipient", "sent_at"),
+)
+
+disclosures = sa.Table(
+    "disclosures",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("site_id", sa.Uuid, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("site_version", sa.Integer, nullable=False),
+    _party_fk("recipient"),
+    sa.Column("reason", sa.String(_ENUM), nullable=False),
+    sa.Column("disclosed_at", UtcDateTime, nullable=False),
+    sa.Column("conflict_id", sa.Uuid, sa.ForeignKey("conflicts.id"), nullable=True),
+    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=True),
+    sa.Index(None, "site_id", "disclosed_at"),
+    sa.Index(None, "recipient", "disclosed_at"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("party_id", sa.Uuid, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+idempotency = sa.Table(
+    "idempotency",
+    metadata,
+    sa.Column("party_id", sa.Uuid, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(128), nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)

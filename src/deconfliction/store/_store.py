@@ -1,0 +1,453 @@
+"""The SQL implementation of the hotline's ``Transaction`` protocol.
+
+One :class:`SqlTransaction` wraps one connection inside one database transaction; the
+store opens it (:meth:`SqlStore.transaction <deconfliction.store.SqlStore.transaction>`)
+and commits or rolls it back. Statements are SQLAlchemy Core only and portable: nothing
+here knows which database it talks to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from deconfliction.errors import NotFound
+from deconfliction.geo import TimeWindow
+from deconfliction.hotline import Disclosure, Event, IdempotencyRecord, TokenInfo
+from deconfliction.model import (
+    Activity,
+    ActivityState,
+    Conflict,
+    ConflictStatus,
+    Notice,
+    NoticeStatus,
+    Party,
+    ProtectedSite,
+    SiteState,
+)
+from deconfliction.store import _codec as codec
+from deconfliction.store._errors import IntegrityViolation
+from deconfliction.store._exec import Executor, chunks
+from deconfliction.store._schema import (
+    activities,
+    activity_versions,
+    conflicts,
+    disclosures,
+    events,
+    idempotency,
+    notices,
+    parties,
+    site_versions,
+    sites,
+    tokens,
+)
+from deconfliction.store._types import utc
+
+__all__ = ["SqlTransaction"]
+
+_LIVE = [s.value for s in ActivityState if s.is_live]
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+class SqlTransaction(Executor):
+    """One database transaction: implements ``deconfliction.hotline.Transaction``.
+
+    Use it only inside the ``with`` block that opened it. Any error raised by a method
+    aborts the transaction: later calls raise :class:`~deconfliction.store.StoreError`
+    and the block rolls back.
+    """
+
+    # -- parties and tokens -----------------------------------------------------------------
+
+    def add_party(self, party: Party) -> None:
+        """Insert a party (its event stream starts empty)."""
+        self._write(sa.insert(parties).values(codec.party_row(party)), f"add party {party.id}")
+
+    def get_party(self, party_id: UUID) -> Party | None:
+        """The party, or None."""
+        row = self._one(sa.select(parties).where(parties.c.id == party_id), "get party")
+        return None if row is None else codec.party_from_row(row)
+
+    def list_parties(self) -> list[Party]:
+        """Every party, by name (then id)."""
+        rows = self._all(sa.select(parties).order_by(parties.c.name, parties.c.id), "parties")
+        return [codec.party_from_row(r) for r in rows]
+
+    def add_token(self, token: TokenInfo, secret_hash: bytes) -> None:
+        """Insert a token's metadata and the hash of its secret."""
+        stmt = sa.insert(tokens).values(codec.token_row(token, secret_hash))
+        self._write(stmt, f"add token {token.id}")
+
+    def token_by_hash(self, secret_hash: bytes) -> TokenInfo | None:
+        """The token whose secret hashes to ``secret_hash`` (revoked ones included)."""
+        stmt = sa.select(tokens).where(tokens.c.secret_hash == secret_hash)
+        row = self._one(stmt, "token by hash")
+        return None if row is None else codec.token_from_row(row)
+
+    def get_token(self, token_id: UUID) -> TokenInfo | None:
+        """The token, or None."""
+        row = self._one(sa.select(tokens).where(tokens.c.id == token_id), "get token")
+        return None if row is None else codec.token_from_row(row)
+
+    def list_tokens(self, party_id: UUID) -> list[TokenInfo]:
+        """The party's tokens, by creation time (then id)."""
+        stmt = (
+            sa.select(tokens)
+            .where(tokens.c.party_id == party_id)
+            .order_by(tokens.c.created_at, tokens.c.id)
+        )
+        return [codec.token_from_row(r) for r in self._all(stmt, "list tokens")]
+
+    def revoke_token(self, token_id: UUID, at: datetime) -> None:
+        """Revoke the token at ``at`` (a token already revoked keeps its first time)."""
+        stmt = (
+            sa.update(tokens)
+            .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=utc(at, "at"))
+        )
+        changed = self._write(stmt, f"revoke token {token_id}").rowcount
+        if changed == 0 and self.get_token(token_id) is None:
+            raise NotFound("token", token_id)
+
+    # -- activities -------------------------------------------------------------------------
+
+    def add_activity(self, activity: Activity) -> None:
+        """Insert an activity as its current row and its first kept version."""
+        row = codec.activity_row(activity)
+        what = f"add activity {activity.id}"
+        self._write(sa.insert(activities).values(row), what)
+        self._write(sa.insert(activity_versions).values(row), what)
+
+    def update_activity(self, activity: Activity, expected_version: int) -> bool:
+        """Replace the current row if it is at ``expected_version``; keep the new version."""
+        row = codec.activity_row(activity)
+        stmt = (
+            sa.update(activities)
+            .where(activities.c.id == activity.id, activities.c.version == expected_version)
+            .values(_without_id(row))
+        )
+        what = f"update activity {activity.id}"
+        if self._write(stmt, what).rowcount != 1:
+            return False
+        self._write(sa.insert(activity_versions).values(row), what)
+        return True
+
+    def get_activity(self, activity_id: UUID) -> Activity | None:
+        """The current version of the activity, or None."""
+        stmt = sa.select(activities).where(activities.c.id == activity_id)
+        row = self._one(stmt, "get activity")
+        return None if row is None else codec.activity_from_row(row)
+
+    def get_activity_version(self, activity_id: UUID, version: int) -> Activity | None:
+        """One kept version of the activity, or None."""
+        stmt = sa.select(activity_versions).where(
+            activity_versions.c.id == activity_id, activity_versions.c.version == version
+        )
+        row = self._one(stmt, "get activity version")
+        return None if row is None else codec.activity_from_row(row)
+
+    def activity_versions(self, activity_id: UUID) -> list[Activity]:
+        """Every kept version of the activity, oldest first (not in the protocol)."""
+        stmt = (
+            sa.select(activity_versions)
+            .where(activity_versions.c.id == activity_id)
+            .order_by(activity_versions.c.version)
+        )
+        return [codec.activity_from_row(r) for r in self._all(stmt, "activity versions")]
+
+    def list_activities(
+        self,
+        *,
+        owner: UUID | None = None,
+        ids: Collection[UUID] | None = None,
+        live_only: bool = False,
+        window: TimeWindow | None = None,
+        limit: int | None = None,
+    ) -> list[Activity]:
+        """Current activities by start time, then id; ``window`` keeps those meeting it."""
+        c = activities.c
+        where: list[sa.ColumnElement[bool]] = []
+        if owner is not None:
+            where.append(c.owner == owner)
+        if live_only:
+            where.append(c.state.in_(_LIVE))
+        if window is not None:  # closed intervals: touching counts as meeting
+            where += [c.starts_at <= window.end, c.ends_at >= window.start]
+        order = (c.starts_at, c.id)
+        if ids is None:
+            stmt = sa.select(activities).where(*where).order_by(*order).limit(limit)
+            return [codec.activity_from_row(r) for r in self._all(stmt, "list activities")]
+        rows = [
+            r
+            for part in chunks(ids)
+            for r in self._all(
+                sa.select(activities).where(c.id.in_(part), *where).order_by(*order).limit(limit),
+                "list activities",
+            )
+        ]
+        rows.sort(key=lambda r: (r["starts_at"], r["id"]))
+        return [codec.activity_from_row(r) for r in rows[:limit]]
+
+    def iter_live_activities(self, batch: int = 1000) -> Iterator[Activity]:
+        """Every notified or active activity, in id order, read ``batch`` rows at a time.
+
+        Keyset pagination on the primary key: memory holds one batch of rows, and each
+        activity is decoded only when the consumer reaches it. Consume it inside the
+        transaction.
+        """
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        c = activities.c
+        after: UUID | None = None
+        while True:
+            stmt = sa.select(activities).where(c.state.in_(_LIVE)).order_by(c.id).limit(batch)
+            if after is not None:
+                stmt = stmt.where(c.id > after)
+            rows = self._all(stmt, "live activities")
+            for row in rows:
+                yield codec.activity_from_row(row)
+            if len(rows) < batch:
+                return
+            after = rows[-1]["id"]
+
+    def count_live_activities(self) -> int:
+        """How many activities are notified or active."""
+        stmt = sa.select(sa.func.count()).select_from(activities)
+        stmt = stmt.where(activities.c.state.in_(_LIVE))
+        return int(self._exec(stmt, "count live activities").scalar_one())
+
+    # -- protected sites --------------------------------------------------------------------
+
+    def add_site(self, site: ProtectedSite) -> None:
+        """Insert a site as its current row and its first kept version."""
+        row = codec.site_row(site)
+        what = f"add site {site.id}"
+        self._write(sa.insert(sites).values(row), what)
+        self._write(sa.insert(site_versions).values(row), what)
+
+    def update_site(self, site: ProtectedSite, expected_version: int) -> bool:
+        """Replace the current row if it is at ``expected_version``; keep the new version."""
+        row = codec.site_row(site)
+        stmt = (
+            sa.update(sites)
+            .where(sites.c.id == site.id, sites.c.version == expected_version)
+            .values(_without_id(row))
+        )
+        what = f"update site {site.id}"
+        if self._write(stmt, what).rowcount != 1:
+            return False
+        self._write(sa.insert(site_versions).values(row), what)
+        return True
+
+    def get_site(self, site_id: UUID) -> ProtectedSite | None:
+        """The current version of the site, or None."""
+        row = self._one(sa.select(sites).where(sites.c.id == site_id), "get site")
+        return None if row is None else codec.site_from_row(row)
+
+    def get_site_version(self, site_id: UUID, version: int) -> ProtectedSite | None:
+        """One kept version of the site, or None (not in the protocol)."""
+        stmt = sa.select(site_versions).where(
+            site_versions.c.id == site_id, site_versions.c.version == version
+        )
+        row = self._one(stmt, "get site version")
+        return None if row is None else codec.site_from_row(row)
+
+    def list_sites(
+        self,
+        *,
+        owner: UUID | None = None,
+        ids: Collection[UUID] | None = None,
+        active_only: bool = False,
+    ) -> list[ProtectedSite]:
+        """Current sites by name, then id."""
+        c = sites.c
+        where: list[sa.ColumnElement[bool]] = []
+        if owner is not None:
+            where.append(c.owner == owner)
+        if active_only:
+            where.append(c.state == SiteState.ACTIVE.value)
+        stmts = (
+            [sa.select(sites).where(*where)]
+            if ids is None
+            else [sa.select(sites).where(c.id.in_(part), *where) for part in chunks(ids)]
+        )
+        rows = [r for s in stmts for r in self._all(s.order_by(c.name, c.id), "list sites")]
+        if len(stmts) > 1:
+            rows.sort(key=lambda r: (r["name"], r["id"]))
+        return [codec.site_from_row(r) for r in rows]
+
+    # -- conflicts --------------------------------------------------------------------------
+
+    def add_conflict(self, conflict: Conflict) -> None:
+        """Insert a conflict."""
+        stmt = sa.insert(conflicts).values(codec.conflict_row(conflict))
+        self._write(stmt, f"add conflict {conflict.id}")
+
+    def update_conflict(self, conflict: Conflict) -> None:
+        """Replace a stored conflict (raises :class:`NotFound` if there is none)."""
+        stmt = (
+            sa.update(conflicts)
+            .where(conflicts.c.id == conflict.id)
+            .values(_without_id(codec.conflict_row(conflict)))
+        )
+        if self._write(stmt, f"update conflict {conflict.id}").rowcount != 1:
+            raise NotFound("conflict", conflict.id)
+
+    def get_conflict(self, conflict_id: UUID) -> Conflict | None:
+        """The conflict, or None."""
+        row = self._one(sa.select(conflicts).where(conflicts.c.id == conflict_id), "conflict")
+        return None if row is None else codec.conflict_from_row(row)
+
+    def conflicts_of(self, object_id: UUID, *, open_only: bool = True) -> list[Conflict]:
+        """Conflicts where ``object_id`` is either side, by detection time (then id)."""
+        c = conflicts.c
+        stmt = sa.select(conflicts).where(
+            sa.or_(c.activity_id == object_id, c.other_id == object_id)
+        )
+        if open_only:
+            stmt = stmt.where(c.status == ConflictStatus.OPEN.value)
+        stmt = stmt.order_by(c.detected_at, c.id)
+        return [codec.conflict_from_row(r) for r in self._all(stmt, "conflicts of")]
+
+    def list_conflicts(
+        self, *, party: UUID | None = None, open_only: bool = False, limit: int | None = None
+    ) -> list[Conflict]:
+        """Conflicts where ``party`` owns either side, newest detection first."""
+        c = conflicts.c
+        stmt = sa.select(conflicts)
+        if party is not None:
+            stmt = stmt.where(sa.or_(c.activity_owner == party, c.other_owner == party))
+        if open_only:
+            stmt = stmt.where(c.status == ConflictStatus.OPEN.value)
+        stmt = stmt.order_by(c.detected_at.desc(), c.id.desc()).limit(limit)
+        return [codec.conflict_from_row(r) for r in self._all(stmt, "list conflicts")]
+
+    # -- notices ----------------------------------------------------------------------------
+
+    def add_notice(self, notice: Notice) -> None:
+        """Insert a notice."""
+        self._write(sa.insert(notices).values(codec.notice_row(notice)), f"add notice {notice.id}")
+
+    def update_notice(self, notice: Notice) -> None:
+        """Replace a stored notice (raises :class:`NotFound` if there is none)."""
+        stmt = (
+            sa.update(notices)
+            .where(notices.c.id == notice.id)
+            .values(_without_id(codec.notice_row(notice)))
+        )
+        if self._write(stmt, f"update notice {notice.id}").rowcount != 1:
+            raise NotFound("notice", notice.id)
+
+    def get_notice(self, notice_id: UUID) -> Notice | None:
+        """The notice, or None."""
+        row = self._one(sa.select(notices).where(notices.c.id == notice_id), "get notice")
+        return None if row is None else codec.notice_from_row(row)
+
+    def notices_of_activity(
+        self, activity_id: UUID, *, recipient: UUID | None = None, current_only: bool = True
+    ) -> list[Notice]:
+        """Notices about the activity by send time (then id); ``current_only``: not superseded."""
+        c = notices.c
+        stmt = sa.select(notices).where(c.activity_id == activity_id)
+        if recipient is not None:
+            stmt = stmt.where(c.recipient == recipient)
+        if current_only:
+            stmt = stmt.where(c.status != NoticeStatus.SUPERSEDED.value)
+        stmt = stmt.order_by(c.sent_at, c.id)
+        return [codec.notice_from_row(r) for r in self._all(stmt, "notices of activity")]
+
+    def list_notices(
+        self, recipient: UUID, *, activity_id: UUID | None = None, limit: int | None = None
+    ) -> list[Notice]:
+        """The recipient's notices, newest first."""
+        c = notices.c
+        stmt = sa.select(notices).where(c.recipient == recipient)
+        if activity_id is not None:
+            stmt = stmt.where(c.activity_id == activity_id)
+        stmt = stmt.order_by(c.sent_at.desc(), c.id.desc()).limit(limit)
+        return [codec.notice_from_row(r) for r in self._all(stmt, "list notices")]
+
+    # -- disclosures ------------------------------------------------------------------------
+
+    def add_disclosure(self, disclosure: Disclosure) -> None:
+        """Record that a site was shown to another party."""
+        stmt = sa.insert(disclosures).values(codec.disclosure_row(disclosure))
+        self._write(stmt, f"add disclosure {disclosure.id}")
+
+    def list_disclosures(
+        self, *, site_id: UUID | None = None, recipient: UUID | None = None
+    ) -> list[Disclosure]:
+        """Disclosures, oldest first (then id)."""
+        c = disclosures.c
+        stmt = sa.select(disclosures)
+        if site_id is not None:
+            stmt = stmt.where(c.site_id == site_id)
+        if recipient is not None:
+            stmt = stmt.where(c.recipient == recipient)
+        stmt = stmt.order_by(c.disclosed_at, c.id)
+        return [codec.disclosure_from_row(r) for r in self._all(stmt, "list disclosures")]
+
+    # -- event streams ----------------------------------------------------------------------
+
+    def append_event(
+        self, party_id: UUID, type: str, payload: Mapping[str, Any], at: datetime
+    ) -> Event:
+        """Store the party's next event.
+
+        The seq comes from the party row's counter, incremented by an ``UPDATE …
+        RETURNING`` in this transaction: the row lock serialises concurrent writers on
+        PostgreSQL, and a rollback gives the number back, so seqs have no gaps.
+        """
+        at = utc(at, "at")
+        body = dict(payload)
+        bump = (
+            sa.update(parties)
+            .where(parties.c.id == party_id)
+            .values(last_seq=parties.c.last_seq + 1)
+            .returning(parties.c.last_seq)
+        )
+        what = f"append event for party {party_id}"
+        seq = self._write(bump, what).scalar_one_or_none()
+        if seq is None:
+            raise IntegrityViolation(f"{what}: no such party")
+        row = {"party_id": party_id, "seq": seq, "type": type, "payload": body, "created_at": at}
+        self._write(sa.insert(events).values(row), what)
+        return Event(party_id=party_id, seq=int(seq), type=type, payload=body, created_at=at)
+
+    def events_since(self, party_id: UUID, seq: int, *, limit: int = 1000) -> list[Event]:
+        """The party's events with a seq above ``seq``, in order."""
+        c = events.c
+        stmt = (
+            sa.select(events)
+            .where(c.party_id == party_id, c.seq > seq)
+            .order_by(c.seq)
+            .limit(limit)
+        )
+        return [codec.event_from_row(r) for r in self._all(stmt, "events since")]
+
+    def last_seq(self, party_id: UUID) -> int:
+        """The party's latest event seq (0 when none, or no such party)."""
+        stmt = sa.select(parties.c.last_seq).where(parties.c.id == party_id)
+        value = self._exec(stmt, "last seq").scalar_one_or_none()
+        return 0 if value is None else int(value)
+
+    # -- idempotency keys -------------------------------------------------------------------
+
+    def get_idempotency(self, party_id: UUID, key: str) -> IdempotencyRecord | None:
+        """The recorded outcome for the party's key, or None."""
+        c = idempotency.c
+        stmt = sa.select(idempotency).where(c.party_id == party_id, c.key == key)
+        row = self._one(stmt, "get idempotency record")
+        return None if row is None else codec.idempotency_from_row(row)
+
+    def put_idempotency(self, record: IdempotencyRecord) -> None:
+        """Record an outcome (a key already recorded raises :class:`IntegrityViolation`)."""
+        stmt = sa.insert(idempotency).values(codec.idempotency_row(record))
+        self._write(stmt, f"put idempotency key {record.key!r}")
