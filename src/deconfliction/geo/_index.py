@@ -41,7 +41,7 @@ from deconfliction.geo._footprint import Footprint
 from deconfliction.geo._geodesy import ecef_scalar
 from deconfliction.geo._overlap import Overlap
 from deconfliction.geo._spatial import spatial_check
-from deconfliction.geo._volume import Buffers, Volume4D
+from deconfliction.geo._volume import TIME_SLACK_S, VERTICAL_SLACK_M, Buffers, Volume4D
 
 __all__ = ["Hit", "VolumeIndex"]
 
@@ -325,9 +325,10 @@ class VolumeIndex:
         c = self._cols
         alt = volume.altitude
         a = c.attr[ids]
-        keep = (a[:, _T0] <= q1) & (a[:, _T1] >= q0)
-        keep &= a[:, _A0] <= alt.upper_m + buffers.vertical_m
-        keep &= a[:, _A1] >= alt.lower_m - buffers.vertical_m
+        # The same expressions as meets_1d (query first), so the index and overlap() agree.
+        keep = (a[:, _T0] <= q1 + TIME_SLACK_S) & (a[:, _T1] >= q0 - TIME_SLACK_S)
+        keep &= a[:, _A0] <= alt.upper_m + buffers.vertical_m + VERTICAL_SLACK_M
+        keep &= a[:, _A1] >= alt.lower_m - buffers.vertical_m - VERTICAL_SLACK_M
         d = a[:, _CX : _CZ + 1] - np.asarray(centre)
         lim = a[:, _RHO] + reach
         keep &= np.einsum("ij,ij->i", d, d) <= lim * lim

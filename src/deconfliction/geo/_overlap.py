@@ -31,7 +31,7 @@ from deconfliction.geo._footprint import Circle, Footprint, Polygon
 from deconfliction.geo._geodesy import GEOD, LocalFrame
 from deconfliction.geo._spatial import _centre_between, spatial_check
 from deconfliction.geo._time import TimeWindow
-from deconfliction.geo._volume import Volume4D
+from deconfliction.geo._volume import TIME_SLACK_S, VERTICAL_SLACK_M, Volume4D, meets_1d
 
 __all__ = ["Overlap", "overlap"]
 
@@ -82,12 +82,13 @@ def overlap(
     for name, v in (("horizontal_m", horizontal_m), ("vertical_m", vertical_m), ("time_s", time_s)):
         if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):  # type: ignore[redundant-expr]
             raise ValueError(f"{name} must be a finite number ≥ 0")
-    tgap = a.time.gap_s(b.time)
-    if tgap > time_s:
+    ta, tb, za, zb = a.time, b.time, a.altitude, b.altitude
+    if not meets_1d(ta.start_s, ta.end_s, tb.start_s, tb.end_s, time_s, TIME_SLACK_S):
         return None
-    vgap = a.altitude.gap_m(b.altitude)
-    if vgap > vertical_m:
+    if not meets_1d(za.lower_m, za.upper_m, zb.lower_m, zb.upper_m, vertical_m, VERTICAL_SLACK_M):
         return None
+    tgap = ta.gap_s(tb)
+    vgap = za.gap_m(zb)
     fa, fb = sorted((a.footprint, b.footprint), key=_sort_key)
     frame = LocalFrame.at(*_centre_between(fa, fb))
     res = spatial_check(fa, [fb], float(horizontal_m), frame=frame, precise=True)

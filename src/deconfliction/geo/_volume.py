@@ -64,6 +64,19 @@ class Buffers:
             object.__setattr__(self, name, f)
 
 
+TIME_SLACK_S = 1e-3
+"""Windows whose gap exceeds the time buffer by less than this still meet: a margin for
+floating-point rounding, so that a gap exactly equal to the buffer is never missed."""
+VERTICAL_SLACK_M = 1e-3
+"""The same margin for altitude bands (1 mm)."""
+
+
+def meets_1d(a0: float, a1: float, b0: float, b1: float, buffer: float, slack: float) -> bool:
+    """Whether ``[a0, a1]`` and ``[b0, b1]`` come within ``buffer`` (+ ``slack``) of each
+    other. The index evaluates the same expression, vectorised, so both always agree."""
+    return b0 <= a1 + buffer + slack and b1 >= a0 - buffer - slack
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Caps a hub applies to declared volumes (all configurable)."""

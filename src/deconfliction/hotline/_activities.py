@@ -1,0 +1,283 @@
+"""Activities: file, amend, activate, end, cancel, dry-run check."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from deconfliction.detect import SubjectKind
+from deconfliction.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    VersionConflict,
+)
+from deconfliction.geo import (
+    Volume4D,
+    check_limits,
+)
+from deconfliction.hotline._core import Core
+from deconfliction.hotline._detection import activity_conflicts
+from deconfliction.hotline._ports import (
+    Disclosure,
+    IdempotencyRecord,
+    Principal,
+    Transaction,
+)
+from deconfliction.hotline._reconcile import (
+    Outcome,
+    reconcile_activity,
+    replay_lists,
+)
+from deconfliction.hotline._results import (
+    ActivityDraft,
+    CheckResult,
+    FilingResult,
+    Idempotency,
+    PreviewConflict,
+)
+from deconfliction.model import (
+    Activity,
+    ActivityState,
+    Role,
+)
+
+__all__ = ["ActivityServices"]
+
+
+class ActivityServices(Core):
+    """Activities: file, amend, activate, end, cancel, dry-run check."""
+
+    # ------------------------------------------------------------------ activities: writes
+
+    def _validate(self, draft: ActivityDraft) -> None:
+        kp = self.policy.for_kind(draft.kind)
+        limits = replace(self.limits, max_area_m2=min(self.limits.max_area_m2, kp.max_area_m2))
+        for i, v in enumerate(draft.volumes):
+            if not isinstance(v, Volume4D):
+                raise InvalidInput(f"volumes[{i}]", "must be a Volume4D")
+            try:
+                check_limits(v, limits)
+            except InvalidInput as exc:
+                raise type(exc)(f"volumes[{i}].{exc.field}", exc.reason) from None
+
+    def _result(
+        self,
+        tx: Transaction,
+        act: Activity,
+        out: Outcome,
+        now: datetime,
+        conflicts: list[Any] | None = None,
+    ) -> FilingResult:
+        del tx
+        kp = self.policy.for_kind(act.kind)
+        return FilingResult(
+            activity=act,
+            conflicts=tuple(out.conflicts if conflicts is None else conflicts),
+            notices=tuple(out.notices),
+            lead_time_s=(act.start - now).total_seconds(),
+            required_lead_time_s=kp.min_lead_time_s,
+        )
+
+    @staticmethod
+    def _replay_filing(tx: Transaction, rec: IdempotencyRecord) -> FilingResult:
+        ref = rec.result
+        act = tx.get_activity_version(UUID(ref["id"]), int(ref["version"]))
+        if act is None:  # pragma: no cover - versions are never deleted
+            raise NotFound("activity", ref["id"])
+        cs, ns = replay_lists(tx, ref["conflicts"], ref["notices"])
+        return FilingResult(
+            act,
+            cs,
+            ns,
+            float(ref["lead_time_s"]),
+            float(ref["required_lead_time_s"]),
+            replayed=True,
+        )
+
+    def file(
+        self, p: Principal, draft: ActivityDraft, *, idempotency: Idempotency | None = None
+    ) -> FilingResult:
+        """Declare a new activity; every affected party gets a notice in the same transaction."""
+        self._need(p, Role.OPERATOR)
+        with self._write() as (tx, now, events, after):
+            rec = self._replayed(tx, p, idempotency)
+            if rec is not None:
+                return self._replay_filing(tx, rec)
+            self._validate(draft)
+            act = Activity(
+                uuid4(),
+                p.party_id,
+                draft.kind,
+                draft.title,
+                draft.volumes,
+                now,
+                now,
+                draft.priority,
+                remarks=draft.remarks,
+            )
+            tx.add_activity(act)
+            found = activity_conflicts(
+                self.index, self.policy, self._kinds, act.volumes, act.owner, act.kind
+            )
+            out = reconcile_activity(tx, act, found, self.policy, now, change="filed")
+            result = self._result(tx, act, out, now)
+            self._remember(tx, p, idempotency, self._ref(result), now)
+            events.extend(out.events)
+            after.append(lambda: self._index_activity(act))
+            return result
+
+    def _owned_activity(
+        self, tx: Transaction, p: Principal, activity_id: UUID, expected_version: int
+    ) -> Activity:
+        act = tx.get_activity(activity_id)
+        if act is None or (act.owner != p.party_id and not self._sees(tx, p.party_id, act)):
+            raise NotFound("activity", activity_id)
+        if act.owner != p.party_id:
+            raise Forbidden("only the owner may change an activity")
+        if act.version != expected_version:
+            raise VersionConflict("activity", activity_id, expected_version, act.version)
+        return act
+
+    def _store_version(self, tx: Transaction, new: Activity, old: Activity) -> None:
+        if not tx.update_activity(new, old.version):  # pragma: no cover - guarded by the lock
+            raise VersionConflict("activity", new.id, old.version, old.version + 1)
+
+    def amend(
+        self,
+        p: Principal,
+        activity_id: UUID,
+        expected_version: int,
+        draft: ActivityDraft,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> FilingResult:
+        """Replace an activity's content; the old version's notices are superseded."""
+        self._need(p, Role.OPERATOR)
+        with self._write() as (tx, now, events, after):
+            rec = self._replayed(tx, p, idempotency)
+            if rec is not None:
+                return self._replay_filing(tx, rec)
+            old = self._owned_activity(tx, p, activity_id, expected_version)
+            self._validate(draft)
+            new = old.amended(
+                now,
+                volumes=draft.volumes,
+                title=draft.title,
+                priority=draft.priority,
+                remarks=draft.remarks,
+                kind=draft.kind,
+            )
+            self._store_version(tx, new, old)
+            # Detect against everything but the old version itself (same owner: excluded).
+            found = activity_conflicts(
+                self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
+            )
+            out = reconcile_activity(tx, new, found, self.policy, now, change="amended")
+            result = self._result(tx, new, out, now)
+            self._remember(tx, p, idempotency, self._ref(result), now)
+            events.extend(out.events)
+            after.append(lambda: self._index_activity(new))
+            return result
+
+    def _transition(
+        self,
+        p: Principal,
+        activity_id: UUID,
+        expected_version: int,
+        target: ActivityState,
+        change: str,
+        idempotency: Idempotency | None,
+    ) -> FilingResult:
+        self._need(p, Role.OPERATOR)
+        with self._write() as (tx, now, events, after):
+            rec = self._replayed(tx, p, idempotency)
+            if rec is not None:
+                return self._replay_filing(tx, rec)
+            old = self._owned_activity(tx, p, activity_id, expected_version)
+            new = old.transition(target, now)
+            self._store_version(tx, new, old)
+            if new.state.is_live:
+                found = activity_conflicts(
+                    self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
+                )
+            else:
+                found = {}
+            out = reconcile_activity(tx, new, found, self.policy, now, change=change)
+            result = self._result(
+                tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved
+            )
+            self._remember(tx, p, idempotency, self._ref(result), now)
+            events.extend(out.events)
+            after.append(lambda: self._index_activity(new))
+            return result
+
+    def activate(
+        self,
+        p: Principal,
+        activity_id: UUID,
+        expected_version: int,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> FilingResult:
+        return self._transition(
+            p, activity_id, expected_version, ActivityState.ACTIVE, "activated", idempotency
+        )
+
+    def end(
+        self,
+        p: Principal,
+        activity_id: UUID,
+        expected_version: int,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> FilingResult:
+        return self._transition(
+            p, activity_id, expected_version, ActivityState.ENDED, "ended", idempotency
+        )
+
+    def cancel(
+        self,
+        p: Principal,
+        activity_id: UUID,
+        expected_version: int,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> FilingResult:
+        return self._transition(
+            p, activity_id, expected_version, ActivityState.CANCELLED, "cancelled", idempotency
+        )
+
+    def check(self, p: Principal, draft: ActivityDraft) -> CheckResult:
+        """Dry run: the conflicts a filing would have, storing nothing but site disclosures."""
+        self._need(p, Role.OBSERVER)
+        self._validate(draft)
+        with self._write() as (tx, now, _events, _after):
+            found = activity_conflicts(
+                self.index, self.policy, self._kinds, draft.volumes, p.party_id, draft.kind
+            )
+            previews, sites = [], []
+            for oid, f in found.items():
+                is_site = f.subject.kind is SubjectKind.PROTECTED_SITE
+                assert isinstance(f.subject.owner, UUID)
+                previews.append(
+                    PreviewConflict(
+                        "site" if is_site else "activity", oid, f.subject.owner, f.overlaps
+                    )
+                )
+                if is_site:
+                    site = tx.get_site(oid)
+                    if site is not None:
+                        tx.add_disclosure(
+                            Disclosure(uuid4(), site.id, site.version, p.party_id, "dry_run", now)
+                        )
+                        sites.append(site)
+            start = min(v.time.start for v in draft.volumes)
+            return CheckResult(
+                tuple(previews),
+                (start - now).total_seconds(),
+                self.policy.for_kind(draft.kind).min_lead_time_s,
+                tuple(sites),
+            )

@@ -1,0 +1,127 @@
+"""Parties and tokens: the directory and its administration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from deconfliction.errors import (
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
+from deconfliction.hotline._core import Core
+from deconfliction.hotline._ports import (
+    Principal,
+    TokenInfo,
+    Transaction,
+)
+from deconfliction.hotline._tokens import PREFIX_LEN, hash_secret, new_secret
+from deconfliction.model import (
+    Party,
+    PartyKind,
+    Role,
+)
+
+__all__ = ["AdminServices"]
+
+
+class AdminServices(Core):
+    """Parties and tokens: the directory and its administration."""
+
+    # ------------------------------------------------------------------ parties and tokens
+
+    def authenticate(self, secret: str) -> Principal:
+        """The principal of an API token (raises :class:`Unauthorized`)."""
+        h = hash_secret(secret)
+        with self.store.read() as tx:
+            t = tx.token_by_hash(h)
+        # Looked up by the SHA-256 of a 256-bit random secret: timing reveals nothing usable.
+        if t is None or t.revoked_at is not None:
+            raise Unauthorized("the token is unknown or revoked")
+        return Principal(t.id, t.party_id, t.role)
+
+    def bootstrap(self, name: str = "Hub administration") -> tuple[Party, str] | None:
+        """On an empty hub, create an admin party and its first admin token (shown once)."""
+        with self._write() as (tx, now, _, _after):
+            if tx.list_parties():
+                return None
+            party = Party(uuid4(), name, PartyKind.OTHER, now)
+            tx.add_party(party)
+            secret = self._new_token(tx, party.id, Role.ADMIN, "bootstrap", now)[1]
+            return party, secret
+
+    @staticmethod
+    def _new_token(
+        tx: Transaction, party_id: UUID, role: Role, label: str, now: datetime
+    ) -> tuple[TokenInfo, str]:
+        secret = new_secret()
+        info = TokenInfo(uuid4(), party_id, role, label, secret[:PREFIX_LEN], now)
+        tx.add_token(info, hash_secret(secret))
+        return info, secret
+
+    def add_party(
+        self,
+        p: Principal,
+        name: str,
+        kind: PartyKind | str,
+        *,
+        contact: str = "",
+        languages: tuple[str, ...] = ("en",),
+    ) -> Party:
+        self._need(p, Role.ADMIN)
+        with self._write() as (tx, now, _, _after):
+            party = Party(uuid4(), name, kind, now, contact=contact, languages=languages)  # type: ignore[arg-type]
+            if any(x.name.casefold() == party.name.casefold() for x in tx.list_parties()):
+                raise InvalidInput("name", f"a party named {party.name!r} already exists")
+            tx.add_party(party)
+            return party
+
+    def list_parties(self, p: Principal) -> list[Party]:
+        """Every party's name, kind and contact (the directory is shared by design)."""
+        del p
+        with self.store.read() as tx:
+            return tx.list_parties()
+
+    def get_party(self, p: Principal, party_id: UUID) -> Party:
+        del p
+        with self.store.read() as tx:
+            party = tx.get_party(party_id)
+        if party is None:
+            raise NotFound("party", party_id)
+        return party
+
+    def create_token(
+        self, p: Principal, party_id: UUID, role: Role | str, label: str = ""
+    ) -> tuple[TokenInfo, str]:
+        """A new token for ``party_id``: its secret is returned here and never again."""
+        self._need(p, Role.ADMIN)
+        try:
+            r = Role(role)
+        except ValueError:
+            raise InvalidInput("role", "must be one of: observer, operator, admin") from None
+        if len(label) > 200:
+            raise InvalidInput("label", "must be at most 200 characters")
+        with self._write() as (tx, now, _, _after):
+            if tx.get_party(party_id) is None:
+                raise NotFound("party", party_id)
+            return self._new_token(tx, party_id, r, label, now)
+
+    def list_tokens(self, p: Principal, party_id: UUID) -> list[TokenInfo]:
+        self._need(p, Role.ADMIN)
+        with self.store.read() as tx:
+            if tx.get_party(party_id) is None:
+                raise NotFound("party", party_id)
+            return tx.list_tokens(party_id)
+
+    def revoke_token(self, p: Principal, token_id: UUID) -> TokenInfo:
+        self._need(p, Role.ADMIN)
+        with self._write() as (tx, now, _, _after):
+            t = tx.get_token(token_id)
+            if t is None:
+                raise NotFound("token", token_id)
+            if t.revoked_at is None:
+                tx.revoke_token(token_id, now)
+                t = replace(t, revoked_at=now)
+            return t

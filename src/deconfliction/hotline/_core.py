@@ -1,0 +1,204 @@
+"""The hotline's core (shared by the service parts): one object, one lock, one transaction per write.
+
+Every write runs under the service's lock (so two conflicting filings always see each
+other: the second one's detection runs against an index that already holds the first),
+validates, detects, stores the version, its conflicts, notices, disclosures and stream
+events in **one transaction**, then updates the in-memory index and publishes the events.
+A late filing is accepted and flagged; nothing here ever refuses a filing for a conflict.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from deconfliction.detect import Subject, SubjectKind, index_subject
+from deconfliction.errors import (
+    Forbidden,
+    IdempotencyConflict,
+)
+from deconfliction.geo import (
+    DEFAULT_LIMITS,
+    Limits,
+    VolumeIndex,
+)
+from deconfliction.hotline._ports import (
+    Clock,
+    Event,
+    EventSink,
+    IdempotencyRecord,
+    Principal,
+    Store,
+    Transaction,
+)
+from deconfliction.hotline._results import (
+    FilingResult,
+    Idempotency,
+    SiteResult,
+)
+from deconfliction.model import (
+    Activity,
+    ActivityKind,
+    Policy,
+    ProtectedSite,
+    Role,
+    SiteState,
+)
+
+__all__ = ["Core", "Progress", "SystemClock"]
+
+Progress = Callable[[int, int], None]
+
+
+class SystemClock:
+    """The hub's wall clock (UTC)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class _NoSink:
+    def publish(self, events: Sequence[Event]) -> None:  # pragma: no cover - trivial
+        del events
+
+
+class Core:
+    """State and plumbing shared by the service parts: store, policy, clock, index, lock."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        *,
+        clock: Clock | None = None,
+        sink: EventSink | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.clock: Clock = clock or SystemClock()
+        self.sink: EventSink = sink or _NoSink()
+        self.limits = limits
+        self.index = VolumeIndex()
+        self._kinds: dict[UUID, ActivityKind] = {}
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ index (a cache)
+
+    def rebuild_index(self, progress: Progress | None = None) -> int:
+        """Reload every live activity and active site from the store; return how many."""
+        with self._lock, self.store.read() as tx:
+            self.index = VolumeIndex()
+            self._kinds.clear()
+            total = tx.count_live_activities()
+            done = 0
+            for a in tx.iter_live_activities():
+                self._index_activity(a)
+                done += 1
+                if progress and (done % 500 == 0 or done == total):
+                    progress(done, total)
+            if progress and total == 0:
+                progress(0, 0)
+            sites = tx.list_sites(active_only=True)
+            for s in sites:
+                self._index_site(s)
+            return done + len(sites)
+
+    def _index_activity(self, a: Activity) -> None:
+        subject = Subject(SubjectKind.ACTIVITY, a.id, a.owner)
+        if a.state.is_live:
+            index_subject(self.index, subject, a.volumes)
+            self._kinds[a.id] = a.kind
+        elif subject in self.index:
+            self.index.remove(subject)
+            self._kinds.pop(a.id, None)
+
+    def _index_site(self, s: ProtectedSite) -> None:
+        subject = Subject(SubjectKind.PROTECTED_SITE, s.id, s.owner)
+        if s.state is SiteState.ACTIVE:
+            index_subject(self.index, subject, [s.volume], buffer_m=s.buffer_m)
+        elif subject in self.index:
+            self.index.remove(subject)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _now(self) -> datetime:
+        return self.clock.now().astimezone(UTC)
+
+    @contextmanager
+    def _write(
+        self,
+    ) -> Iterator[tuple[Transaction, datetime, list[Event], list[Callable[[], None]]]]:
+        """Lock, transaction, then (after commit) index updates and event publication."""
+        events: list[Event] = []
+        after: list[Callable[[], None]] = []
+        with self._lock:
+            with self.store.transaction() as tx:
+                yield tx, self._now(), events, after
+            for f in after:
+                f()
+            if events:
+                self.sink.publish(events)
+
+    @staticmethod
+    def _replayed(
+        tx: Transaction, p: Principal, idem: Idempotency | None
+    ) -> IdempotencyRecord | None:
+        if idem is None:
+            return None
+        rec = tx.get_idempotency(p.party_id, idem.key)
+        if rec is not None and rec.fingerprint != idem.fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idem.key!r} was used before with a different request"
+            )
+        return rec
+
+    @staticmethod
+    def _remember(
+        tx: Transaction,
+        p: Principal,
+        idem: Idempotency | None,
+        result: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        if idem is not None:
+            tx.put_idempotency(
+                IdempotencyRecord(p.party_id, idem.key, idem.fingerprint, result, now)
+            )
+
+    @staticmethod
+    def _ref(r: FilingResult | SiteResult) -> dict[str, Any]:
+        obj = r.activity if isinstance(r, FilingResult) else r.site
+        ref: dict[str, Any] = {
+            "id": str(obj.id),
+            "version": obj.version,
+            "conflicts": [str(c.id) for c in r.conflicts],
+            "notices": [str(n.id) for n in r.notices],
+        }
+        if isinstance(r, FilingResult):
+            ref |= {"lead_time_s": r.lead_time_s, "required_lead_time_s": r.required_lead_time_s}
+        return ref
+
+    @staticmethod
+    def _need(p: Principal, role: Role) -> None:
+        order = [Role.OBSERVER, Role.OPERATOR, Role.ADMIN]
+        if order.index(p.role) < order.index(role):
+            raise Forbidden(f"this needs the {role.value} role; the token has {p.role.value}")
+
+    # ------------------------------------------------------------------ need-to-know reads
+
+    @staticmethod
+    def _sees(tx: Transaction, party: UUID, act: Activity) -> bool:
+        """Whether ``party`` may see another party's activity: while it affects them."""
+        return any(
+            (c.other_owner if c.activity_id == act.id else c.activity_owner) == party
+            for c in tx.conflicts_of(act.id, open_only=True)
+        )
+
+    @staticmethod
+    def _site_disclosed(tx: Transaction, party: UUID, s: ProtectedSite) -> bool:
+        return any(c.activity_owner == party for c in tx.conflicts_of(s.id, open_only=True))
