@@ -32,7 +32,9 @@ def test_geo_exports():
         "intersection_geojson",
         "overlap",
         "volume_from_geojson",
+        "volume_from_record",
         "volume_to_geojson",
+        "volume_to_record",
     ]
     for name in deconfliction.geo.__all__:
         assert hasattr(deconfliction.geo, name), name

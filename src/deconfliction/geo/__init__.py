@@ -21,6 +21,7 @@ from deconfliction.geo._geojson import (
 )
 from deconfliction.geo._index import Hit, VolumeIndex
 from deconfliction.geo._overlap import Overlap, intersection_geojson, overlap
+from deconfliction.geo._record import volume_from_record, volume_to_record
 from deconfliction.geo._spatial import footprint_distance
 from deconfliction.geo._time import TimeWindow
 from deconfliction.geo._volume import DEFAULT_LIMITS, Buffers, Limits, Volume4D, check_limits
@@ -48,5 +49,7 @@ __all__ = [
     "intersection_geojson",
     "overlap",
     "volume_from_geojson",
+    "volume_from_record",
     "volume_to_geojson",
+    "volume_to_record",
 ]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -105,11 +105,11 @@ class Polygon:
     __slots__ = (
         "_area",
         "_centre",
-        "_dense_lam",
-        "_dense_psi",
         "_hash",
-        "_lat_range",
+        "_lam",
+        "_lats",
         "_lonlat",
+        "_psi",
         "_radius",
         "_sag",
     )
@@ -118,11 +118,11 @@ class Polygon:
     """Distance added around the core geometry (0: the polygon is its own core)."""
 
     _lonlat: Array
-    _dense_lam: Array
-    _dense_psi: Array
+    _lam: Array | None
+    _psi: Array | None
+    _lats: tuple[float, float] | None
     _centre: tuple[float, float]
     _radius: float
-    _lat_range: tuple[float, float]
     _sag: float
     _area: float | None
     _hash: int
@@ -174,16 +174,81 @@ class Polygon:
         psi.setflags(write=False)
         set_ = object.__setattr__
         set_(self, "_lonlat", pts)
-        set_(self, "_dense_lam", lam)
-        set_(self, "_dense_psi", psi)
+        set_(self, "_lam", lam)
+        set_(self, "_psi", psi)
         set_(self, "_centre", centre)
         # geodesic discs are convex at these sizes: the farthest boundary point is a vertex
         # of the densified ring, up to the sagitta of its pieces
         set_(self, "_radius", float(np.max(dist)) * (1 + 1e-12) + sag)
-        set_(self, "_lat_range", (float(lat_rad.min()), float(lat_rad.max())))
+        set_(self, "_lats", (float(lat_rad.min()), float(lat_rad.max())))
         set_(self, "_sag", sag)
         set_(self, "_area", None)
         set_(self, "_hash", hash(pts.tobytes()))
+
+    @classmethod
+    def restore(
+        cls, lonlat: Array, centre: tuple[float, float], radius_m: float, sagitta_m: float
+    ) -> Polygon:
+        """A polygon this package built before, from :meth:`derived` values (no checks).
+
+        For trusted storage only (the hub's own database): it skips validation and
+        computes the densified ring only when a decision first needs it, so reloading many
+        polygons costs little. ``lonlat`` must be :attr:`lonlat` of the original.
+        """
+        pts = np.array(lonlat, dtype=np.float64).reshape(-1, 2)
+        pts.setflags(write=False)
+        self = cls.__new__(cls)
+        set_ = object.__setattr__
+        set_(self, "_lonlat", pts)
+        set_(self, "_lam", None)
+        set_(self, "_psi", None)
+        set_(self, "_lats", None)
+        set_(self, "_centre", (float(centre[0]), float(centre[1])))
+        set_(self, "_radius", float(radius_m))
+        set_(self, "_sag", float(sagitta_m))
+        set_(self, "_area", None)
+        set_(self, "_hash", hash(pts.tobytes()))
+        return self
+
+    def derived(self) -> dict[str, Any]:
+        """What :meth:`restore` needs besides :attr:`lonlat` (JSON-serialisable)."""
+        return {"centre": list(self._centre), "radius_m": self._radius, "sagitta_m": self._sag}
+
+    def _densify(self) -> None:
+        dense = densify_ring(self._lonlat[:, 0], self._lonlat[:, 1], DENSIFY_M)
+        lam = np.radians(dense[:, 0])
+        lat_rad = np.radians(dense[:, 1])
+        psi = isometric_latitude(lat_rad)
+        lam.setflags(write=False)
+        psi.setflags(write=False)
+        set_ = object.__setattr__
+        set_(self, "_lam", lam)
+        set_(self, "_psi", psi)
+        set_(self, "_lats", (float(lat_rad.min()), float(lat_rad.max())))
+
+    @property
+    def _dense_lam(self) -> Array:
+        """Longitudes (radians) of the densified ring, counter-clockwise."""
+        if self._lam is None:
+            self._densify()
+        assert self._lam is not None
+        return self._lam
+
+    @property
+    def _dense_psi(self) -> Array:
+        """Isometric latitudes of the densified ring."""
+        if self._psi is None:
+            self._densify()
+        assert self._psi is not None
+        return self._psi
+
+    @property
+    def _lat_range(self) -> tuple[float, float]:
+        """Lowest and highest latitude (radians) of the densified ring."""
+        if self._lats is None:
+            self._densify()
+        assert self._lats is not None
+        return self._lats
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Polygon is immutable")
