@@ -135,7 +135,14 @@ PINNED = {
         "IntegrityViolation",
     ],
     "bus": ["InProcessBus", "Subscription"],
-    "api": ["Settings", "build_hotline", "create_app", "load_policy", "load_settings"],
+    "api": [
+        "Settings",
+        "build_hotline",
+        "configure_logging",
+        "create_app",
+        "load_policy",
+        "load_settings",
+    ],
 }
 
 

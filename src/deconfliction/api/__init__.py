@@ -1,6 +1,14 @@
 """The HTTP API (FastAPI): auth, need-to-know, routes, problem details, event stream."""
 
 from deconfliction.api._app import build_hotline, create_app, load_policy
+from deconfliction.api._logging import configure_logging
 from deconfliction.api._settings import Settings, load_settings
 
-__all__ = ["Settings", "build_hotline", "create_app", "load_policy", "load_settings"]
+__all__ = [
+    "Settings",
+    "build_hotline",
+    "configure_logging",
+    "create_app",
+    "load_policy",
+    "load_settings",
+]

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from deconfliction import __version__
 from deconfliction.api import _routes_activities, _routes_admin, _routes_inbox, _routes_sites
 from deconfliction.api._bodylimit import BodyLimit
+from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
@@ -137,4 +138,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
     return app

@@ -1,0 +1,39 @@
+"""Settings: TOML file, then DECONFLICTION_* environment, then flags; clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deconfliction.api import Settings, load_settings
+from deconfliction.errors import InvalidInput
+
+
+def test_defaults_are_sane() -> None:
+    s = Settings()
+    assert (s.host, s.port, s.max_body_bytes) == ("127.0.0.1", 8000, 2 * 1024 * 1024)
+    assert s.effective_database_url().startswith("sqlite:///")
+    assert s.effective_database_url().endswith("/data/hotline.db")
+
+
+def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "hub.toml"
+    cfg.write_text('port = 9001\nhost = "0.0.0.0"\nheartbeat_s = 5\n', encoding="utf-8")
+    assert load_settings(cfg).port == 9001
+    monkeypatch.setenv("DECONFLICTION_PORT", "9002")
+    s = load_settings(cfg)
+    assert (s.port, s.host, s.heartbeat_s) == (9002, "0.0.0.0", 5.0)
+    s = load_settings(cfg, port=9003, host=None)
+    assert (s.port, s.host) == (9003, "0.0.0.0")
+    monkeypatch.setenv("DECONFLICTION_DATABASE_URL", "postgresql+psycopg://hub@/hotline")
+    assert load_settings(None).effective_database_url() == "postgresql+psycopg://hub@/hotline"
+
+
+def test_bad_config_files_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        load_settings(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("port = ", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="not valid TOML"):
+        load_settings(bad)
