@@ -66,6 +66,7 @@ PINNED = {
         "PreconditionRequired",
         "InvalidTransition",
         "IdempotencyConflict",
+        "TooManyRequests",
     ],
     "model": [
         "DEFAULT_POLICY_TOML",

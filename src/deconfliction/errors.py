@@ -26,6 +26,7 @@ __all__ = [
     "PreconditionRequired",
     "InvalidTransition",
     "IdempotencyConflict",
+    "TooManyRequests",
 ]
 
 
@@ -131,3 +132,14 @@ class IdempotencyConflict(DeconflictionError):
 
     status = 409
     title = "Idempotency key reused"
+
+
+class TooManyRequests(DeconflictionError):
+    """The caller's party is over its request rate; retry after ``retry_after_s`` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -18,6 +18,7 @@ from deconfliction.api import _routes_activities, _routes_admin, _routes_inbox, 
 from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
+from deconfliction.api._ratelimit import RateLimiter
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
 from deconfliction.bus import InProcessBus
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.bus = bus
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.ready = False
     install_problem_handlers(app)
     for r in (_routes_admin, _routes_activities, _routes_sites, _routes_inbox):

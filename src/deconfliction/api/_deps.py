@@ -31,12 +31,15 @@ HotlineDep = Annotated[Hotline, Depends(get_hotline)]
 
 
 def get_caller(
+    request: Request,
     hotline: HotlineDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("send 'Authorization: Bearer <token>'")
-    return hotline.authenticate(creds.credentials)
+    principal = hotline.authenticate(creds.credentials)
+    request.app.state.rate_limiter.take(principal.party_id)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(get_caller)]

@@ -9,6 +9,7 @@ An unexpected exception is a 500 that names no internals (the traceback goes to 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deconfliction.errors import DeconflictionError, InvalidInput, VersionConflict
+from deconfliction.errors import DeconflictionError, InvalidInput, TooManyRequests, VersionConflict
 
 __all__ = ["PROBLEM_TYPE_BASE", "install_problem_handlers", "problem"]
 
@@ -94,8 +95,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, InvalidInput):
             errors = [{"field": exc.field, "reason": exc.reason}]
+        headers: dict[str, str] = {}
         if isinstance(exc, VersionConflict):
             extra = {"current_version": exc.current}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
         return problem(
             exc.status,
             str(exc),
@@ -103,6 +107,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors=errors,
             instance=request.url.path,
             extra=extra,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

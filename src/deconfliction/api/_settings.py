@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     """Requests with a larger body get 413."""
     heartbeat_s: float = Field(default=15.0, gt=0)
     """How often the event stream sends a heartbeat."""
+    rate_limit_per_s: float = Field(default=200.0, ge=0)
+    """Requests per second per party (0: no limit); above it, 429 with Retry-After."""
+    rate_limit_burst: float = Field(default=400.0, ge=1)
+    """How many requests a party may send at once before the rate applies."""
     log_format: str = Field(default="text", pattern="^(text|json)$")
     progress: bool = True
     """Show a progress bar while the index is rebuilt at start."""
