@@ -76,7 +76,32 @@ def test_sagitta_bound_holds(centre, r, az, heading, piece):
     x, y = f.forward_deg(lon, lat)
     dx, dy = x[-1] - x[0], y[-1] - y[0]
     dev = np.abs((x - x[0]) * dy - (y - y[0]) * dx) / math.hypot(dx, dy)
-    assert dev.max() <= sagitta_bound(piece, float(np.hypot(x, y).max()))
+    r_max = float(np.hypot(x, y).max())
+    # a piece crossing the meridian behind a pole also jumps the frame's seam
+    assert dev.max() <= sagitta_bound(piece, r_max) + f.seam_m(r_max)
+
+
+@settings(max_examples=100)
+@given(
+    st.floats(-180, 180),
+    st.floats(55.0, 89.9),
+    st.sampled_from([1.0, -1.0]),
+    st.floats(0.0, 1.0),
+    st.floats(1e-7, 1e-3),
+)
+def test_seam_bound_holds(lon0, lat0, hemi, beyond, eps):
+    # two points either side of the meridian opposite the centre, beyond the pole
+    f = LocalFrame.at(lon0, hemi * lat0)
+    pole_m = GEOD.inv(lon0, hemi * lat0, lon0, hemi * 90.0)[2]
+    room = max(0.0, 3_000_000.0 - pole_m)
+    lat = hemi * (90.0 - math.degrees(beyond * room / 6_370_000.0))
+    back = lon0 + 180.0
+    lons = [back - eps, back + eps]
+    x, y = f.forward_deg(lons, [lat, lat])
+    planar = math.hypot(x[1] - x[0], y[1] - y[0])
+    s = GEOD.inv(lons[0], lat, lons[1], lat)[2]
+    r_max = float(np.hypot(x, y).max())
+    assert planar <= f.stretch(r_max) * s * 1.01 + f.seam_m(r_max) + 1e-6
 
 
 @settings(max_examples=100)

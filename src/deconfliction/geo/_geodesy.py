@@ -353,6 +353,55 @@ class LocalFrame:
             return 1.0
         return math.inf if t >= math.pi * 0.999 else t / math.sin(t)
 
+    def sphere_lower(self, planar_m: Array | float, r_m: float) -> Array:
+        """Lower bound of the Gauss-sphere distance ``σ`` behind a planar distance ``D``
+        between two points within ``r_m`` of the centre:
+        ``σ ≥ 2R·asin(D·sin(r/R) / (2r))``.
+
+        The worst case for a given ``D`` is both points at ``r`` (the haversine of the
+        pair then reads ``sin(σ/2) = sin(r/R)·sin(Δθ/2)`` with ``D/2 = r·sin(Δθ/2)``); it is
+        exact when ``D = 2r`` (points on opposite sides of the centre), so a frame centred
+        between two footprints measures their separation with almost no stretch loss. It
+        is never below ``D/k(r)``.
+
+        >>> f = LocalFrame.at(0.0, 0.0)
+        >>> round(float(f.sphere_lower(200_000.0, 100_000.0)[0]), 6) == 200_000.0
+        True
+        >>> 200_000.0 / f.stretch(200_000.0) < float(f.sphere_lower(200_000.0, 200_000.0)[0])
+        True
+        """
+        d = np.atleast_1d(np.asarray(planar_m, dtype=np.float64))
+        k = self.stretch(r_m)
+        if not math.isfinite(k):
+            return np.zeros_like(d)
+        two_r = 2.0 * self.radius
+        x = np.minimum(1.0, d / (two_r * k))
+        result: Array = two_r * np.arcsin(x) * (1.0 - 1e-12)
+        return result
+
+    def seam_m(self, r_m: float) -> float:
+        """Bound on the planar jump at the frame's *seam*, for points within ``r_m`` of
+        its centre, metres (0 when no such point lies beyond a pole).
+
+        The Gauss map multiplies longitude differences by ``C ≥ 1``, so the meridian
+        opposite the centre (behind the pole) splits: its two sides land on the sphere
+        ``2π(C − 1)`` apart in longitude. At sphere distance ``ρ`` from the pole that is an
+        arc of at most ``2π(C − 1)·ρ``, stretched by at most ``k(r)`` in the plane. Anything
+        measured across the seam (two points either side, a piece crossing it) is off by
+        at most that; the bound doubles it for margin (a path may cross the seam twice).
+
+        >>> LocalFrame.at(0.0, 47.0).seam_m(1_000_000.0)
+        0.0
+        >>> 100.0 < LocalFrame.at(0.0, 70.0).seam_m(3_000_000.0) < 1_000.0
+        True
+        """
+        up_z = abs(self.rot[2][2])  # |sin χ| of the centre on the Gauss sphere
+        rho = r_m - self.radius * math.acos(min(1.0, up_z))
+        if rho <= 0.0:
+            return 0.0
+        k = self.stretch(r_m)
+        return 2.0 * k * 2.0 * math.pi * (self.c - 1.0) * min(rho, math.pi * self.radius) + 1e-9
+
     def distance_bounds(
         self, planar_m: Array | float, r_max_m: float, lat_min_rad: float, lat_max_rad: float
     ) -> tuple[Array, Array]:
@@ -365,4 +414,5 @@ class LocalFrame:
         lo, hi = poleward_pad(lat_min_rad, lat_max_rad, r_max_m)
         m_min, m_max = self.scale_range(lo, hi)
         d = np.asarray(planar_m, dtype=np.float64)
-        return d / (self.stretch(r_max_m) * m_max), d / m_min
+        lower = self.sphere_lower(d, r_max_m) / m_max
+        return (lower if d.ndim else lower[0]), d / m_min

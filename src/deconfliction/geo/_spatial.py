@@ -83,9 +83,10 @@ def _scale_bounds(frame: LocalFrame, lat_lo: float, lat_hi: float, r: float) -> 
     return frame.scale_range(*poleward_pad(lat_lo, lat_hi, r))
 
 
-def _pair_sag(r: float, *is_poly: bool) -> float:
-    """Sagitta allowance for a pair of cores (points have none)."""
-    return sagitta_bound(DENSIFY_M, r) * sum(bool(p) for p in is_poly)
+def _pair_sag(frame: LocalFrame, r: float, *is_poly: bool) -> float:
+    """Sagitta allowance for a pair of cores (points have none), plus the frame's seam
+    behind a pole (:meth:`LocalFrame.seam_m`)."""
+    return sagitta_bound(DENSIFY_M, r) * sum(bool(p) for p in is_poly) + frame.seam_m(r)
 
 
 def _geoms(
@@ -177,8 +178,8 @@ def spatial_check(
     r = float(gr.max())
     m_min, m_max = _scale_bounds(frame, float(glo.min()), float(ghi.max()), r)
     piece_sag = sagitta_bound(DENSIFY_M, r)
-    sag = piece_sag * (cpoly.astype(np.float64) + float(qpoly[0]))
-    lower = np.maximum(0.0, d - sag) / (frame.stretch(r) * m_max)
+    sag = piece_sag * (cpoly.astype(np.float64) + float(qpoly[0])) + frame.seam_m(r)
+    lower = frame.sphere_lower(np.maximum(0.0, d - sag), r) / m_max
     lower -= _ROUNDING_M + 1e-9 * lower
     upper = (d + sag) / m_min * (1 + 1e-12) + 1e-9
     if not qpoly[0] and not cpoly.all():
@@ -254,8 +255,8 @@ def _refine(
     lat_lo, lat_hi = float(lo2.min()), float(hi2.max())
     m_min, m_max = _scale_bounds(f2, lat_lo, lat_hi, r_all)
     k_all = f2.stretch(r_all)
-    sag_all = _pair_sag(r_all, *poly2)
-    lower = max(0.0, d - sag_all) / (k_all * m_max)
+    sag_all = _pair_sag(f2, r_all, *poly2)
+    lower = float(f2.sphere_lower(max(0.0, d - sag_all), r_all)[0]) / m_max
     upper = (d + sag_all) / m_min * (1 + 1e-12) + 1e-9
     if upper <= eff or lower > eff or not math.isfinite(k_all):
         if not math.isfinite(k_all):
@@ -268,18 +269,22 @@ def _refine(
         lower = max(lower, math.nextafter(eff, math.inf))
         return _settle(lower, max(upper, lower), _closest_geodesic(f2, g2a, g2b), sag_all)
     pts = np.concatenate([shapely.get_coordinates(near_a), shapely.get_coordinates(near_b)])
-    r_near = float(np.hypot(pts[:, 0], pts[:, 1]).max()) + DENSIFY_M
-    r_near = min(r_near, r_all)
+    # The farthest point of a planar polygon from the origin is a vertex, and the true
+    # (geodesic-edged) boundary lies within the sagitta of the planar one.
+    r_planar = float(np.hypot(pts[:, 0], pts[:, 1]).max())
+    r_near = min(r_planar + _pair_sag(f2, r_planar + 1.0, *poly2) + 1e-3, r_all)
     _, nlat = f2.inverse_deg(pts[:, 0], pts[:, 1])
     nlo, nhi = math.radians(float(nlat.min())), math.radians(float(nlat.max()))
     m_min_n, m_max_n = _scale_bounds(f2, nlo, nhi, r_near)
-    k_near = f2.stretch(r_near)
-    sag_n = _pair_sag(r_near, *poly2)
-    lower_n = max(0.0, d - sag_n) / (k_near * max(m_max_n, m_max))
+    sag_n = _pair_sag(f2, r_near, *poly2)
+    # The closest points, if within ``eff``, lie in the near parts, and so does the
+    # geodesic between them (latitudes padded poleward by ``_scale_bounds``): the near
+    # scale range and the radius of the near parts bound its length. With the frame
+    # centred between the two parts, ``sphere_lower`` loses almost nothing to the
+    # projection's stretch even for a small core facing a large one far away.
+    lower_n = float(f2.sphere_lower(max(0.0, d - sag_n), r_near)[0]) / m_max_n
     upper_n = (d + sag_n) / min(m_min_n, m_min) * (1 + 1e-12) + 1e-9
     lower = max(lower, lower_n)
-    # No tighter bound for a small core facing a large one far away: such pairs may be
-    # reported up to a few metres beyond the threshold (never missed).
     return _settle(lower, min(upper, upper_n), _closest_geodesic(f2, g2a, g2b), sag_all)
 
 
@@ -306,7 +311,7 @@ def _refine_from_point(a: Footprint, b: Footprint, clip: float) -> tuple[float, 
     d = float(shapely.distance(g_pt, g_poly))
     r_all = float(r2.max())
     m_min, m_max = _scale_bounds(f2, float(lo2.min()), float(hi2.max()), r_all)
-    sag = _pair_sag(r_all, True)
+    sag = _pair_sag(f2, r_all, True)
     lower = max(0.0, d - sag) / m_max
     upper = (d + sag) / m_min * (1 + 1e-12) + 1e-9
     if d == 0.0:
