@@ -85,8 +85,10 @@ fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left
 
 # --- running ----------------------------------------------------------------------------------
 
-demo: $(STAMP)  ## check the sample volumes with the CLI
-	$(BIN)/deconfliction check examples/sample-volumes.geojson
+# A hub on http://127.0.0.1:8000 with four parties and a scenario; serves until Ctrl-C.
+# (`deconfliction check examples/sample-volumes.geojson` checks a file locally, no hub.)
+demo: $(STAMP)  ## run a hub with four parties over northern France and play the scenario
+	$(BIN)/deconfliction demo
 
 # PostGIS for the benchmark's baseline; installed only if missing. Not needed by `make test`.
 postgis:  ## install PostgreSQL 15 + PostGIS 3 from Debian if missing

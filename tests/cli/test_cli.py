@@ -64,3 +64,35 @@ def test_bad_input_is_one_clear_line(tmp_path):
     r = _run("check", str(tmp_path / "x.json"))
     assert r.returncode == 2
     assert "not JSON" in r.stderr
+
+
+def test_usage_errors_are_one_line():
+    r = _run("activity")
+    assert r.returncode == 2
+    assert r.stderr == (
+        "deconfliction activity: error: the following arguments are required: COMMAND (see --help)\n"
+    )
+    r = _run("nonsense")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("deconfliction: error: argument COMMAND: invalid choice: 'nonsense'")
+
+
+def test_help_lists_the_commands():
+    r = _run("--help")
+    assert r.returncode == 0
+    for command in ("serve", "admin", "activity", "notices", "policy", "demo", "check"):
+        assert command in r.stdout
+
+
+def test_main_returns_the_exit_code(capsys):
+    from deconfliction.cli import main
+
+    assert main(["--version"]) == 0
+    assert main(["activity", "list", "--url", "http://127.0.0.1:9", "--token", "t"]) == 3
+    assert main(["activity", "list", "--url", "ftp://x", "--token", "t"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "deconfliction: error: cannot reach http://127.0.0.1:9: connection refused",
+        "deconfliction: error: url 'ftp://x' (from --url) must start with http:// or https://",
+    ]

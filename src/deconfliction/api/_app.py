@@ -67,6 +67,8 @@ def _progress_bar(enabled: bool) -> Any:
     bar: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
+        if total == 0:
+            return
         if "bar" not in bar:
             bar["bar"] = tqdm(
                 total=total,

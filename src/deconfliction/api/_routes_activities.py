@@ -55,7 +55,7 @@ def check_json(r: CheckResult) -> dict[str, Any]:
         "conflicts": [
             {
                 "other_type": c.other_type,
-                "other_id": str(c.other_id),
+                "other_id": None if c.other_id is None else str(c.other_id),
                 "other_owner": str(c.other_owner),
                 "overlaps": [overlap_json(o) for o in c.overlaps],
             }

@@ -249,7 +249,7 @@ class SiteResultOut(BaseModel):
 
 class PreviewOut(BaseModel):
     other_type: str
-    other_id: str
+    other_id: str | None = Field(description="the site's id; null for an activity")
     other_owner: str
     overlaps: list[OverlapOut]
 

@@ -53,6 +53,19 @@ class ActivityServices(Core):
     # ------------------------------------------------------------------ activities: writes
 
     def _validate(self, draft: ActivityDraft) -> None:
+        """Everything filing would refuse (fields and caps), without storing anything."""
+        now = self._now()
+        Activity(
+            uuid4(),
+            uuid4(),
+            draft.kind,
+            draft.title,
+            draft.volumes,
+            now,
+            now,
+            draft.priority,
+            remarks=draft.remarks,
+        )
         kp = self.policy.for_kind(draft.kind)
         limits = replace(self.limits, max_area_m2=min(self.limits.max_area_m2, kp.max_area_m2))
         for i, v in enumerate(draft.volumes):
@@ -251,7 +264,13 @@ class ActivityServices(Core):
         )
 
     def check(self, p: Principal, draft: ActivityDraft) -> CheckResult:
-        """Dry run: the conflicts a filing would have, storing nothing but site disclosures."""
+        """Dry run: the conflicts a filing would have, storing nothing but site disclosures.
+
+        Need-to-know: another party's activity is shown only as its owner, kind of side and
+        the overlap figures (times, altitudes, distance) — not its id nor the common area —
+        since nobody is notified of a dry run. A protected site met by the draft discloses
+        its footprint and category, and that disclosure is recorded.
+        """
         self._need(p, Role.OBSERVER)
         self._validate(draft)
         with self._write() as (tx, now, _events, _after):
@@ -262,9 +281,13 @@ class ActivityServices(Core):
             for oid, f in found.items():
                 is_site = f.subject.kind is SubjectKind.PROTECTED_SITE
                 assert isinstance(f.subject.owner, UUID)
+                overlaps = tuple(replace(o, intersection=None) for o in f.overlaps)
                 previews.append(
                     PreviewConflict(
-                        "site" if is_site else "activity", oid, f.subject.owner, f.overlaps
+                        "site" if is_site else "activity",
+                        oid if is_site else None,
+                        f.subject.owner,
+                        overlaps,
                     )
                 )
                 if is_site:

@@ -64,7 +64,8 @@ class PreviewConflict:
 
     other_type: str
     """``"activity"`` or ``"site"``."""
-    other_id: UUID
+    other_id: UUID | None
+    """The site's id; None for an activity (a dry run does not reveal which one)."""
     other_owner: UUID
     overlaps: tuple[VolumeOverlap, ...]
 

@@ -1,0 +1,170 @@
+"""``deconfliction serve`` and ``policy show``; the hub's settings from flags; a hub in a thread.
+
+Settings come from ``--config`` (TOML), then ``DECONFLICTION_*`` environment variables, then
+the flags, each overriding the one before (see :func:`deconfliction.api.load_settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+import uvicorn
+
+from deconfliction.api import Settings, build_hotline, create_app, load_settings
+from deconfliction.bus import InProcessBus
+from deconfliction.cli._errors import CliError, Unreachable
+from deconfliction.model import DEFAULT_POLICY_TOML
+
+__all__ = [
+    "HubThread",
+    "add_serve_parser",
+    "add_store_flags",
+    "hub_is_empty",
+    "listen",
+    "settings_from",
+]
+
+
+def add_store_flags(p: argparse.ArgumentParser) -> None:
+    """``--config``, ``--data-dir``, ``--database-url``, ``--policy`` (unset → not overridden)."""
+    p.add_argument("--config", type=Path, help="settings TOML file (keys as in the README)")
+    p.add_argument(
+        "--data-dir", type=Path, help="where the embedded database lives (default ./data)"
+    )
+    p.add_argument(
+        "--database-url", help="SQLAlchemy URL (default sqlite:///<data-dir>/hotline.db)"
+    )
+    p.add_argument("--policy", type=Path, help="policy TOML (default: `deconfliction policy show`)")
+
+
+def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
+    """The hub's settings: ``--config`` file, then the environment, then the flags."""
+    overrides: dict[str, object] = {
+        "data_dir": args.data_dir,
+        "database_url": args.database_url,
+        "policy": args.policy,
+    }
+    for key in ("host", "port"):
+        overrides[key] = getattr(args, key, None)
+    return load_settings(args.config, **(overrides | extra))
+
+
+def hub_is_empty(settings: Settings) -> bool:
+    """Whether the hub's store has no party yet (opens and migrates it; checks the policy)."""
+    hotline = build_hotline(settings, InProcessBus())
+    try:
+        with hotline.store.transaction() as tx:
+            return not tx.list_parties()
+    finally:
+        hotline.store.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise Unreachable(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class HubThread:
+    """The real server (uvicorn + :func:`create_app`) on its own thread, for the demo."""
+
+    def __init__(self, settings: Settings, *, log_level: str = "warning") -> None:
+        self.sock = listen(settings.host, settings.port)
+        self.url = url_of(self.sock)
+        config = uvicorn.Config(create_app(settings), log_level=log_level, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="hub", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        except BaseException as exc:  # SystemExit from a failed startup, too
+            self.error = exc
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise CliError(f"the hub did not start: {self.error or 'see the log above'}")
+            if time.monotonic() > deadline:
+                raise CliError("the hub did not start in time")
+            time.sleep(0.02)
+
+    def wait(self) -> None:
+        """Until the server stops (Ctrl-C raises KeyboardInterrupt here, in the main thread)."""
+        while self.thread.is_alive():
+            self.thread.join(0.5)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.sock.close()
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    settings = settings_from(args)
+    empty = hub_is_empty(settings)
+    sock = listen(settings.host, settings.port)
+    url = url_of(sock)
+    if empty:
+        where = (
+            f"--database-url {settings.database_url}"
+            if settings.database_url
+            else f"--data-dir {settings.data_dir}"
+        )
+        print(
+            f"the hub has no parties yet: run `deconfliction admin init {where}` for the first "
+            "admin token",
+            file=out,
+        )
+    print(f"serving on {url} (API docs: {url}/docs); Ctrl-C to stop", file=out, flush=True)
+    config = uvicorn.Config(create_app(settings), log_level=args.log_level, lifespan="on")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
+def cmd_policy_show(args: argparse.Namespace, out: TextIO) -> int:
+    del args
+    out.write(DEFAULT_POLICY_TOML)
+    return 0
+
+
+def add_serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    s = sub.add_parser("serve", help="run the hub (HTTP API, WebSocket stream, /docs)")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (default 8000; 0 = any free port)")
+    add_store_flags(s)
+    s.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default info)",
+    )
+    s.set_defaults(local_cmd=cmd_serve)
+
+    pol = sub.add_parser("policy", help="the policy (lead times, buffers, deadlines)")
+    psub = pol.add_subparsers(dest="policy_command", required=True, metavar="COMMAND")
+    show = psub.add_parser("show", help="print the built-in policy TOML with its defaults")
+    show.set_defaults(local_cmd=cmd_policy_show)
