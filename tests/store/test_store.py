@@ -462,6 +462,31 @@ def test_event_seq_is_per_party_and_gap_free(store: SqlStore) -> None:
         assert tx.last_seq(uuid4()) == 0
 
 
+def test_append_events_batches_in_order_and_gap_free(store: SqlStore) -> None:
+    blue, red = _with_party(store, "Blue"), _with_party(store, "Red")
+    with store.transaction() as tx:
+        tx.append_event(blue, "first", {}, f.at(0))
+        got = tx.append_events(
+            [(red, "a", {"i": 0}), (blue, "b", {"i": 1}), (red, "c", {"i": 2}), (blue, "d", {})],
+            f.at(1),
+        )
+        assert tx.append_events([], f.at(1)) == []
+    assert [(e.party_id, e.seq, e.type) for e in got] == [
+        (red, 1, "a"),
+        (blue, 2, "b"),
+        (red, 2, "c"),
+        (blue, 3, "d"),
+    ]
+    with store.transaction() as tx:
+        assert [e.type for e in tx.events_since(blue, 0)] == ["first", "b", "d"]
+        assert [e.payload for e in tx.events_since(red, 0)] == [{"i": 0}, {"i": 2}]
+    _rolled_back(store, lambda tx: tx.append_events([(blue, "lost", {})], f.at(2)))
+    with store.transaction() as tx:
+        assert tx.append_event(blue, "next", {}, f.at(3)).seq == 4
+    with pytest.raises(IntegrityViolation, match="no such party"), store.transaction() as tx:
+        tx.append_events([(uuid4(), "x", {})], f.T0)
+
+
 def test_append_event_for_unknown_party_is_an_error(store: SqlStore) -> None:
     with pytest.raises(IntegrityViolation, match="no such party"), store.transaction() as tx:
         tx.append_event(uuid4(), "x", {}, f.T0)

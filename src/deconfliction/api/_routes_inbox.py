@@ -31,8 +31,11 @@ def list_conflicts(
 
 
 @router.get("/conflicts/{conflict_id}", response_model=ConflictOut)
-def get_conflict(conflict_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
-    return conflict_json(hotline.get_conflict(caller, conflict_id))
+def get_conflict(
+    conflict_id: UUID, caller: Caller, hotline: HotlineDep, geometry: bool = False
+) -> dict[str, Any]:
+    """``geometry=true`` adds each overlap's common area (GeoJSON) where footprints meet."""
+    return conflict_json(hotline.get_conflict(caller, conflict_id, geometry=geometry))
 
 
 @router.get("/notices", response_model=list[NoticeOut], summary="Notices sent to me, newest first")

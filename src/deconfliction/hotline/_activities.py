@@ -135,7 +135,9 @@ class ActivityServices(Core):
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, act.volumes, act.owner, act.kind
             )
-            out = reconcile_activity(tx, act, found, self.policy, now, change="filed")
+            out = reconcile_activity(
+                tx, act, found, self.policy, now, change="filed", names=self._names
+            )
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
@@ -188,7 +190,9 @@ class ActivityServices(Core):
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
             )
-            out = reconcile_activity(tx, new, found, self.policy, now, change="amended")
+            out = reconcile_activity(
+                tx, new, found, self.policy, now, change="amended", names=self._names
+            )
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
@@ -218,7 +222,9 @@ class ActivityServices(Core):
                 )
             else:
                 found = {}
-            out = reconcile_activity(tx, new, found, self.policy, now, change=change)
+            out = reconcile_activity(
+                tx, new, found, self.policy, now, change=change, names=self._names
+            )
             result = self._result(
                 tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved
             )

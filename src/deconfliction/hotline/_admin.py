@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -24,7 +25,10 @@ from deconfliction.model import (
     Role,
 )
 
-__all__ = ["AdminServices"]
+__all__ = ["AUTH_CACHE_S", "AdminServices"]
+
+AUTH_CACHE_S = 5.0
+"""How long a checked token is trusted without asking the store again."""
 
 
 class AdminServices(Core):
@@ -33,14 +37,26 @@ class AdminServices(Core):
     # ------------------------------------------------------------------ parties and tokens
 
     def authenticate(self, secret: str) -> Principal:
-        """The principal of an API token (raises :class:`Unauthorized`)."""
+        """The principal of an API token (raises :class:`Unauthorized`).
+
+        Valid tokens are remembered for :data:`AUTH_CACHE_S` seconds; revoking a token
+        through this hub forgets them at once (another node's revocation takes effect
+        within that time).
+        """
         h = hash_secret(secret)
+        hit = self._auth_cache.get(h)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
         with self.store.read() as tx:
             t = tx.token_by_hash(h)
         # Looked up by the SHA-256 of a 256-bit random secret: timing reveals nothing usable.
         if t is None or t.revoked_at is not None:
             raise Unauthorized("the token is unknown or revoked")
-        return Principal(t.id, t.party_id, t.role)
+        principal = Principal(t.id, t.party_id, t.role)
+        if len(self._auth_cache) > 10_000:
+            self._auth_cache.clear()
+        self._auth_cache[h] = (principal, time.monotonic() + AUTH_CACHE_S)
+        return principal
 
     def bootstrap(self, name: str = "Hub administration") -> tuple[Party, str] | None:
         """On an empty hub, create an admin party and its first admin token (shown once)."""
@@ -117,11 +133,12 @@ class AdminServices(Core):
 
     def revoke_token(self, p: Principal, token_id: UUID) -> TokenInfo:
         self._need(p, Role.ADMIN)
-        with self._write() as (tx, now, _, _after):
+        with self._write() as (tx, now, _, after):
             t = tx.get_token(token_id)
             if t is None:
                 raise NotFound("token", token_id)
             if t.revoked_at is None:
                 tx.revoke_token(token_id, now)
                 t = replace(t, revoked_at=now)
+            after.append(self._auth_cache.clear)
             return t

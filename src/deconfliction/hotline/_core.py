@@ -86,6 +86,8 @@ class Core:
         self.index = VolumeIndex()
         self._kinds: dict[UUID, ActivityKind] = {}
         self._lock = threading.RLock()
+        self._auth_cache: dict[bytes, tuple[Principal, float]] = {}
+        self._names: dict[UUID, str] = {}  # party names (never renamed) for notice texts
 
     # ------------------------------------------------------------------ index (a cache)
 

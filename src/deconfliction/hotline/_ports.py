@@ -200,6 +200,12 @@ class Transaction(Protocol):
         """Store the party's next event (seq = last + 1, allocated inside this transaction)."""
         ...
 
+    def append_events(
+        self, items: Sequence[tuple[UUID, str, Mapping[str, Any]]], at: datetime
+    ) -> list[Event]:
+        """:meth:`append_event` for each ``(party_id, type, payload)``, in order, at once."""
+        ...
+
     def events_since(self, party_id: UUID, seq: int, *, limit: int = 1000) -> list[Event]:
         """The party's events with a seq above ``seq``, in order."""
         ...

@@ -12,6 +12,8 @@ from deconfliction.errors import (
 )
 from deconfliction.geo import (
     TimeWindow,
+    Volume4D,
+    intersection_geojson,
 )
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._ports import (
@@ -20,6 +22,8 @@ from deconfliction.hotline._ports import (
 )
 from deconfliction.model import (
     Activity,
+    Conflict,
+    ConflictKind,
     ProtectedSite,
 )
 
@@ -95,12 +99,38 @@ class ReadServices(Core):
         with self.store.read() as tx:
             return tx.list_conflicts(party=p.party_id, open_only=open_only, limit=limit)
 
-    def get_conflict(self, p: Principal, conflict_id: UUID) -> Any:
+    def get_conflict(self, p: Principal, conflict_id: UUID, *, geometry: bool = False) -> Conflict:
+        """A conflict of the caller's party; ``geometry`` adds each overlap's common area
+        (computed now from the two sides' volumes at the recorded versions)."""
         with self.store.read() as tx:
             c = tx.get_conflict(conflict_id)
-        if c is None or p.party_id not in c.parties:
-            raise NotFound("conflict", conflict_id)
-        return c
+            if c is None or p.party_id not in c.parties:
+                raise NotFound("conflict", conflict_id)
+            if not geometry:
+                return c
+            act = tx.get_activity_version(c.activity_id, c.activity_version)
+            other: list[Volume4D] | None = None
+            if c.kind is ConflictKind.ACTIVITY_SITE:
+                site = tx.get_site(c.other_id)
+                if site is not None and site.version == c.other_version:
+                    other = [site.volume]
+            else:
+                o = tx.get_activity_version(c.other_id, c.other_version)
+                other = list(o.volumes) if o is not None else None
+        if act is None or other is None:
+            return c
+        overlaps = tuple(
+            replace(
+                o,
+                intersection=intersection_geojson(
+                    act.volumes[o.volume].footprint, other[o.other_volume].footprint
+                ),
+            )
+            if o.horizontal_distance_m == 0
+            else o
+            for o in c.overlaps
+        )
+        return replace(c, overlaps=overlaps)
 
     def list_notices(
         self, p: Principal, *, activity_id: UUID | None = None, limit: int | None = None

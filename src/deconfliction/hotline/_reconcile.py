@@ -51,6 +51,13 @@ class Outcome:
     resolved: list[Conflict] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    pending: list[tuple[UUID, str, Mapping[str, Any]]] = field(default_factory=list)
+    """Events to store when the write is complete (:meth:`flush`), in order."""
+
+    def flush(self, tx: Transaction, now: datetime) -> None:
+        """Store the pending events (one batch) and keep them for publication."""
+        self.events.extend(tx.append_events(self.pending, now))
+        self.pending.clear()
 
 
 def _flip(o: VolumeOverlap) -> VolumeOverlap:
@@ -72,7 +79,8 @@ def _emit(
     payload: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    out.events.append(tx.append_event(party, type_, payload, now))
+    del tx, now  # stored together by Outcome.flush when the write is complete
+    out.pending.append((party, type_, payload))
 
 
 def _disclose(
@@ -150,9 +158,15 @@ def _notice(
     _emit(tx, out, recipient, "notice", payload, now)
 
 
-def _party_name(tx: Transaction, party: UUID) -> str:
-    p = tx.get_party(party)
-    return p.name if p else str(party)
+def _party_name(tx: Transaction, party: UUID, names: dict[UUID, str]) -> str:
+    """A party's name; ``names`` is the caller's cache (parties are never renamed)."""
+    name = names.get(party)
+    if name is None:
+        p = tx.get_party(party)
+        if p is None:
+            return str(party)
+        name = names[party] = p.name
+    return name
 
 
 def reconcile_activity(
@@ -163,6 +177,7 @@ def reconcile_activity(
     now: datetime,
     *,
     change: str,
+    names: dict[UUID, str],
 ) -> Outcome:
     """Store the conflicts and notices of a new version ``act``.
 
@@ -170,9 +185,11 @@ def reconcile_activity(
     ``"cancelled"``; for the last two ``found`` should be empty (everything resolves).
     """
     out = Outcome()
-    owner_name = _party_name(tx, act.owner)
-    existing = {_other_side(c, act.id)[0]: c for c in tx.conflicts_of(act.id, open_only=True)}
-    supersede_notices(tx, out, act.id, now)
+    owner_name = _party_name(tx, act.owner, names)
+    existing: dict[UUID, Conflict] = {}
+    if change != "filed":  # a new activity has no conflicts or notices yet
+        existing = {_other_side(c, act.id)[0]: c for c in tx.conflicts_of(act.id, open_only=True)}
+        supersede_notices(tx, out, act.id, now)
     was_affected = {_other_side(c, act.id)[1] for c in existing.values()}
     affected: dict[UUID, list[Conflict]] = {}
     for oid, f in found.items():
@@ -251,6 +268,7 @@ def reconcile_activity(
         },
         now,
     )
+    out.flush(tx, now)
     return out
 
 
@@ -267,6 +285,7 @@ def reconcile_site(
     now: datetime,
     *,
     change: str,
+    names: dict[UUID, str],
 ) -> Outcome:
     """Store the conflicts of a new site version; tell the activities' owners.
 
@@ -315,7 +334,7 @@ def reconcile_site(
                 [c],
                 policy,
                 now,
-                _party_name(tx, act.owner),
+                _party_name(tx, act.owner, names),
                 extra={"site": disclosed},
             )
             _emit(
@@ -345,6 +364,7 @@ def reconcile_site(
         },
         now,
     )
+    out.flush(tx, now)
     return out
 
 

@@ -70,7 +70,7 @@ class SiteServices(Core):
             )
         else:
             found = {}
-        out = reconcile_site(tx, site, found, self.policy, now, change=change)
+        out = reconcile_site(tx, site, found, self.policy, now, change=change, names=self._names)
         events.extend(out.events)
         after.append(lambda: self._index_site(site))
         return SiteResult(site, tuple(out.conflicts if found else out.resolved), tuple(out.notices))

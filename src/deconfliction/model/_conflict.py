@@ -33,11 +33,13 @@ class VolumeOverlap:
     vertical_gap_m: float
     horizontal_distance_m: float
     intersection: dict[str, Any] | None = field(default=None, compare=False)
-    """The common area as a GeoJSON geometry, when the footprints intersect."""
+    """The common area as a GeoJSON geometry, when the footprints intersect and it was
+    asked for (``GET /v1/conflicts/{id}?geometry=true``); None otherwise."""
 
     @classmethod
     def from_overlap(cls, volume: int, other_volume: int, o: Overlap) -> VolumeOverlap:
-        """Summarise a geometry-core :class:`~deconfliction.geo.Overlap`."""
+        """Summarise a geometry-core :class:`~deconfliction.geo.Overlap` (without the common
+        area, which is computed on request: it is costly and only a display aid)."""
         return cls(
             volume=volume,
             other_volume=other_volume,
@@ -48,7 +50,6 @@ class VolumeOverlap:
             altitude_upper_m=o.altitude_band.upper_m if o.altitude_band else None,
             vertical_gap_m=o.vertical_gap_m,
             horizontal_distance_m=o.horizontal_distance_m,
-            intersection=o.intersection,
         )
 
 

@@ -14,7 +14,7 @@ Every statement of a :class:`~deconfliction.store.SqlTransaction` goes through
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -68,9 +68,13 @@ class Executor:
                 "an earlier error aborted this transaction; it will be rolled back"
             ) from self._failed
 
-    def _exec(self, stmt: sa.Executable, what: str) -> CursorResult[Any]:
+    def _exec(
+        self, stmt: sa.Executable, what: str, params: Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
         self._check_usable()
         try:
+            if params is not None:
+                return self._conn.execute(stmt, list(params))
             return self._conn.execute(stmt)
         except sa.exc.IntegrityError as exc:
             self._failed = exc
@@ -84,11 +88,14 @@ class Executor:
             self._failed = exc
             raise
 
-    def _write(self, stmt: sa.Executable, what: str) -> CursorResult[Any]:
-        """Run a data-changing statement (refused in a read-only transaction)."""
+    def _write(
+        self, stmt: sa.Executable, what: str, params: Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        """Run a data-changing statement (refused in a read-only transaction); ``params``:
+        one mapping per row, executed as one batch."""
         if self._read_only:
             raise StoreError(f"{what}: this transaction is read-only")
-        return self._exec(stmt, what)
+        return self._exec(stmt, what, params)
 
     def _one(self, stmt: sa.Select[Any], what: str) -> RowMapping | None:
         return self._exec(stmt, what).mappings().one_or_none()
