@@ -56,6 +56,26 @@ def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "id"}
 
 
+# Prebuilt INSERT statements: executed with a list of row mappings, so SQLAlchemy compiles
+# each once and reuses it (building ``insert(t).values(row)`` per call costs ~0.2 ms).
+_INSERT = {
+    t: sa.insert(t)
+    for t in (
+        parties,
+        tokens,
+        activities,
+        activity_versions,
+        sites,
+        site_versions,
+        conflicts,
+        notices,
+        disclosures,
+        events,
+        idempotency,
+    )
+}
+
+
 class SqlTransaction(Executor):
     """One database transaction: implements ``deconfliction.hotline.Transaction``.
 
@@ -68,7 +88,7 @@ class SqlTransaction(Executor):
 
     def add_party(self, party: Party) -> None:
         """Insert a party (its event stream starts empty)."""
-        self._write(sa.insert(parties).values(codec.party_row(party)), f"add party {party.id}")
+        self._write(_INSERT[parties], f"add party {party.id}", [codec.party_row(party)])
 
     def get_party(self, party_id: UUID) -> Party | None:
         """The party, or None."""
@@ -82,8 +102,7 @@ class SqlTransaction(Executor):
 
     def add_token(self, token: TokenInfo, secret_hash: bytes) -> None:
         """Insert a token's metadata and the hash of its secret."""
-        stmt = sa.insert(tokens).values(codec.token_row(token, secret_hash))
-        self._write(stmt, f"add token {token.id}")
+        self._write(_INSERT[tokens], f"add token {token.id}", [codec.token_row(token, secret_hash)])
 
     def token_by_hash(self, secret_hash: bytes) -> TokenInfo | None:
         """The token whose secret hashes to ``secret_hash`` (revoked ones included)."""
@@ -122,8 +141,8 @@ class SqlTransaction(Executor):
         """Insert an activity as its current row and its first kept version."""
         row = codec.activity_row(activity)
         what = f"add activity {activity.id}"
-        self._write(sa.insert(activities).values(row), what)
-        self._write(sa.insert(activity_versions).values(row), what)
+        self._write(_INSERT[activities], what, [row])
+        self._write(_INSERT[activity_versions], what, [row])
 
     def update_activity(self, activity: Activity, expected_version: int) -> bool:
         """Replace the current row if it is at ``expected_version``; keep the new version."""
@@ -136,7 +155,7 @@ class SqlTransaction(Executor):
         what = f"update activity {activity.id}"
         if self._write(stmt, what).rowcount != 1:
             return False
-        self._write(sa.insert(activity_versions).values(row), what)
+        self._write(_INSERT[activity_versions], what, [row])
         return True
 
     def get_activity(self, activity_id: UUID) -> Activity | None:
@@ -229,8 +248,8 @@ class SqlTransaction(Executor):
         """Insert a site as its current row and its first kept version."""
         row = codec.site_row(site)
         what = f"add site {site.id}"
-        self._write(sa.insert(sites).values(row), what)
-        self._write(sa.insert(site_versions).values(row), what)
+        self._write(_INSERT[sites], what, [row])
+        self._write(_INSERT[site_versions], what, [row])
 
     def update_site(self, site: ProtectedSite, expected_version: int) -> bool:
         """Replace the current row if it is at ``expected_version``; keep the new version."""
@@ -243,7 +262,7 @@ class SqlTransaction(Executor):
         what = f"update site {site.id}"
         if self._write(stmt, what).rowcount != 1:
             return False
-        self._write(sa.insert(site_versions).values(row), what)
+        self._write(_INSERT[site_versions], what, [row])
         return True
 
     def get_site(self, site_id: UUID) -> ProtectedSite | None:
@@ -287,8 +306,9 @@ class SqlTransaction(Executor):
 
     def add_conflict(self, conflict: Conflict) -> None:
         """Insert a conflict."""
-        stmt = sa.insert(conflicts).values(codec.conflict_row(conflict))
-        self._write(stmt, f"add conflict {conflict.id}")
+        self._write(
+            _INSERT[conflicts], f"add conflict {conflict.id}", [codec.conflict_row(conflict)]
+        )
 
     def update_conflict(self, conflict: Conflict) -> None:
         """Replace a stored conflict (raises :class:`NotFound` if there is none)."""
@@ -333,7 +353,7 @@ class SqlTransaction(Executor):
 
     def add_notice(self, notice: Notice) -> None:
         """Insert a notice."""
-        self._write(sa.insert(notices).values(codec.notice_row(notice)), f"add notice {notice.id}")
+        self._write(_INSERT[notices], f"add notice {notice.id}", [codec.notice_row(notice)])
 
     def update_notice(self, notice: Notice) -> None:
         """Replace a stored notice (raises :class:`NotFound` if there is none)."""
@@ -378,8 +398,11 @@ class SqlTransaction(Executor):
 
     def add_disclosure(self, disclosure: Disclosure) -> None:
         """Record that a site was shown to another party."""
-        stmt = sa.insert(disclosures).values(codec.disclosure_row(disclosure))
-        self._write(stmt, f"add disclosure {disclosure.id}")
+        self._write(
+            _INSERT[disclosures],
+            f"add disclosure {disclosure.id}",
+            [codec.disclosure_row(disclosure)],
+        )
 
     def list_disclosures(
         self, *, site_id: UUID | None = None, recipient: UUID | None = None
@@ -418,7 +441,7 @@ class SqlTransaction(Executor):
         if seq is None:
             raise IntegrityViolation(f"{what}: no such party")
         row = {"party_id": party_id, "seq": seq, "type": type, "payload": body, "created_at": at}
-        self._write(sa.insert(events).values(row), what)
+        self._write(_INSERT[events], what, [row])
         return Event(party_id=party_id, seq=int(seq), type=type, payload=body, created_at=at)
 
     def append_events(
@@ -457,7 +480,7 @@ class SqlTransaction(Executor):
                 {"party_id": party_id, "seq": seq, "type": type_, "payload": body, "created_at": at}
             )
             out.append(Event(party_id=party_id, seq=seq, type=type_, payload=body, created_at=at))
-        self._write(sa.insert(events), "append events", rows)
+        self._write(_INSERT[events], "append events", rows)
         return out
 
     def events_since(self, party_id: UUID, seq: int, *, limit: int = 1000) -> list[Event]:
@@ -488,5 +511,8 @@ class SqlTransaction(Executor):
 
     def put_idempotency(self, record: IdempotencyRecord) -> None:
         """Record an outcome (a key already recorded raises :class:`IntegrityViolation`)."""
-        stmt = sa.insert(idempotency).values(codec.idempotency_row(record))
-        self._write(stmt, f"put idempotency key {record.key!r}")
+        self._write(
+            _INSERT[idempotency],
+            f"put idempotency key {record.key!r}",
+            [codec.idempotency_row(record)],
+        )
