@@ -91,8 +91,19 @@ def test_contracts_are_declared() -> None:
     layers = contracts["layers"]["layers"]
     # top to bottom; the required ones in this order, future ones optional "(name)"
     required = [layer for layer in layers if not layer.startswith("(")]
-    assert required == ["cli", "api", "bus", "store", "hotline", "model", "detect", "geo", "errors"]
-    assert {"(web)", "(interop)", "(audit)"} <= set(layers)
+    assert required == [
+        "cli",
+        "api",
+        "bus",
+        "audit",
+        "store",
+        "hotline",
+        "model",
+        "detect",
+        "geo",
+        "errors",
+    ]
+    assert {"(web)", "(interop)"} <= set(layers)
     assert set(contracts["pure-core"]["source_modules"]) == {
         "deconfliction.geo",
         "deconfliction.detect",

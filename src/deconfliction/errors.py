@@ -27,6 +27,8 @@ __all__ = [
     "InvalidTransition",
     "IdempotencyConflict",
     "TooManyRequests",
+    "InvalidSignature",
+    "LedgerError",
 ]
 
 
@@ -143,3 +145,20 @@ class TooManyRequests(DeconflictionError):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class InvalidSignature(InvalidInput):
+    """A detached Ed25519 signature does not verify (or names no registered key).
+
+    ``field`` names the signature field, ``reason`` says why it was refused.
+    """
+
+    title = "Invalid signature"
+
+
+class LedgerError(DeconflictionError):
+    """The ledger cannot work as configured: an unreadable or exposed hub key file, a
+    malformed ledger bundle, a ledger table without its head row."""
+
+    status = 500
+    title = "Ledger error"

@@ -40,6 +40,15 @@ def test_public_names_are_pinned() -> None:
         "head_revision",
         "StoreError",
         "IntegrityViolation",
+        "LedgerRow",
+        "PartyKeyRow",
+        "append_ledger_row",
+        "ledger_head_row",
+        "ledger_rows",
+        "ledger_seq_at",
+        "add_party_key",
+        "list_party_keys",
+        "revoke_party_key",
     ]
     for name in deconfliction.store.__all__:
         assert hasattr(deconfliction.store, name), name

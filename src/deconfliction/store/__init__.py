@@ -23,6 +23,17 @@ True
 
 from deconfliction.store._engine import SqlStore, create_engine, open_store
 from deconfliction.store._errors import IntegrityViolation, StoreError
+from deconfliction.store._ledger import (
+    LedgerRow,
+    PartyKeyRow,
+    add_party_key,
+    append_ledger_row,
+    ledger_head_row,
+    ledger_rows,
+    ledger_seq_at,
+    list_party_keys,
+    revoke_party_key,
+)
 from deconfliction.store._migrate import head_revision
 from deconfliction.store._sqlite import sqlite_url
 from deconfliction.store._store import SqlTransaction
@@ -36,4 +47,13 @@ __all__ = [
     "head_revision",
     "StoreError",
     "IntegrityViolation",
+    "LedgerRow",
+    "PartyKeyRow",
+    "append_ledger_row",
+    "ledger_head_row",
+    "ledger_rows",
+    "ledger_seq_at",
+    "add_party_key",
+    "list_party_keys",
+    "revoke_party_key",
 ]

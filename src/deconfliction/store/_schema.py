@@ -22,9 +22,12 @@ __all__ = [
     "disclosures",
     "events",
     "idempotency",
+    "ledger",
+    "ledger_head",
     "metadata",
     "notices",
     "parties",
+    "party_keys",
     "site_versions",
     "sites",
     "tokens",
@@ -230,4 +233,46 @@ idempotency = sa.Table(
     sa.Column("fingerprint", sa.String(128), nullable=False),
     sa.Column("result", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# -- the ledger (deconfliction.audit) ---------------------------------------------------------
+# ``body`` (canonical JSON bytes) is what the chain hashes and signs; ``at``, ``type`` and
+# ``actor_party`` repeat three of its fields as plain columns for range queries only: the
+# ledger's readers decide anything that matters (who may see an entry) from the body.
+
+ledger = sa.Table(
+    "ledger",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("actor_party", sa.Uuid, nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("digest", sa.LargeBinary(32), nullable=False),
+    sa.Column("prev_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("hub_sig", sa.LargeBinary(64), nullable=False),
+    sa.Index(None, "at"),
+)
+
+# One row (id 1): the seq and hash of the newest entry. Appending locks it (``FOR UPDATE``
+# on PostgreSQL; SQLite's write lock is already held), so seqs are allocated one at a time,
+# gap-free, and an entry cut off the end of ``ledger`` no longer matches it.
+ledger_head = sa.Table(
+    "ledger_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+party_keys = sa.Table(
+    "party_keys",
+    metadata,
+    sa.Column("party_id", sa.Uuid, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("public_key", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
 )

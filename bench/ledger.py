@@ -1,0 +1,277 @@
+"""Ledger benchmark: append + sign cost per event, and verification speed of a large export.
+
+It measures, in one process:
+
+* **seal**: canonical body + SHA-256 chain + Ed25519 signature per event, in memory, and
+  the same without the signature (the baseline: the ratio is what signing costs);
+* **SQLite**: ``Ledger.append`` into a real store, one transaction per event (as a filing
+  does: each commit is fsynced) and 1,000 per transaction (the ledger's own cost), each
+  against the same transactions without the ledger;
+* **verify**: a ``--events`` (default 1,000,000) entry hub export, generated with the
+  signatures spread over the cores, then verified offline with ``verify_bundle`` checking
+  every digest and link and the last hub signature (``signatures="last"``), and, on a
+  ``--sample`` entry prefix, every hub signature (``signatures="all"``) and a party's view.
+
+``filings_per_s_ledger``/``filings_per_s_unsigned``/``overhead_pct`` need the ledger wired
+into the hotline's write path, which is not done yet: they are printed as null.
+
+Usage: ``python bench/ledger.py [--events 1000000] [--sample 20000]``. Ends with one JSON
+line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures as cf
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from tqdm import tqdm
+
+from deconfliction.audit import (
+    GENESIS,
+    Actor,
+    Draft,
+    Entry,
+    HubKey,
+    Ledger,
+    export,
+    seal,
+    verify_bundle,
+    write_bundle,
+)
+from deconfliction.audit._chain import chain_hash, hub_message
+from deconfliction.model import Party
+from deconfliction.store import open_store, sqlite_url
+
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+PARTIES = [UUID(int=i) for i in range(1, 11)]
+CHUNK = 5_000
+
+
+def draft(i: int) -> Draft:
+    """A notice-sized event: a party files, two others are concerned."""
+    actor = PARTIES[i % 10]
+    return Draft(
+        T0 + timedelta(milliseconds=i),
+        Actor(actor, UUID(int=1000 + i % 10)),
+        "notice.sent",
+        [PARTIES[(i + 1) % 10], PARTIES[(i + 3) % 10]],
+        {
+            "notice": str(UUID(int=10**6 + i)),
+            "activity": str(UUID(int=2 * 10**6 + i)),
+            "version": 1 + i % 4,
+            "reason": "conflict",
+            "lead_time_s": 3600.25 + i,
+            "late": i % 7 == 0,
+            "deadline": "2026-12-01T12:00:00Z",
+        },
+    )
+
+
+def bench_seal(n: int) -> tuple[float, float]:
+    """µs per event: sealing (canonical + hashes + signature) and the unsigned baseline."""
+    key = HubKey.generate()
+    drafts = [draft(i) for i in range(n)]
+    t = time.perf_counter()
+    prev = GENESIS
+    for i, d in enumerate(drafts, 1):
+        prev = seal(d, i, prev, key).hash
+    signed = (time.perf_counter() - t) / n * 1e6
+    t = time.perf_counter()
+    prev = GENESIS
+    for i, d in enumerate(drafts, 1):
+        prev = chain_hash(i, prev, hashlib.sha256(d.body(i)).digest())
+    unsigned = (time.perf_counter() - t) / n * 1e6
+    return signed, unsigned
+
+
+def bench_sqlite(n: int, batch: int) -> tuple[float, float]:
+    """µs per event into SQLite, and the same transactions without the ledger."""
+    with tempfile.TemporaryDirectory() as d, open_store(sqlite_url(Path(d))) as store:
+        ledger = Ledger.open(Path(d))
+        with store.transaction() as tx:
+            for p in PARTIES:
+                tx.add_party(Party(p, f"P{p.int}", "armed_force", T0))
+        timings = []
+        for with_ledger in (False, True):
+            t = time.perf_counter()
+            for start in range(0, n, batch):
+                with store.transaction() as tx:
+                    for i in range(start, min(n, start + batch)):
+                        d = draft(i)
+                        tx.append_event(PARTIES[i % 10], "bench", {"i": i}, d.at)
+                        if with_ledger:
+                            ledger.append(
+                                tx,
+                                at=d.at,
+                                actor=d.actor,
+                                type=d.type,
+                                parties=d.parties,
+                                payload=d.payload,
+                            )
+            timings.append((time.perf_counter() - t) / n * 1e6)
+        with store.read() as tx:
+            assert ledger.verify(tx, signatures="last").ok
+        return timings[1], timings[0]
+
+
+_KEY: HubKey | None = None
+
+
+def _init(key_dir: str) -> None:
+    global _KEY
+    _KEY = HubKey.load(Path(key_dir) / "ledger-key.pem")
+
+
+def _sign(hashes: list[bytes]) -> list[bytes]:
+    assert _KEY is not None
+    return [_KEY.sign(hub_message(h)) for h in hashes]
+
+
+def generate(n: int, key_dir: Path, workers: int) -> Iterator[Entry]:
+    """``n`` sealed entries in order; the signatures are made by a process pool."""
+    prev = GENESIS
+    Row = tuple[int, bytes, bytes, bytes, bytes]
+    pending: collections.deque[tuple[list[Row], cf.Future[list[bytes]]]] = collections.deque()
+    with cf.ProcessPoolExecutor(workers, initializer=_init, initargs=(str(key_dir),)) as pool:
+
+        def drain(limit: int) -> Iterator[Entry]:
+            while len(pending) > limit:
+                rows, fut = pending.popleft()
+                for (seq, body, digest, p, h), sig in zip(rows, fut.result(), strict=True):
+                    yield Entry(seq, body, digest, p, h, sig)
+
+        for start in range(1, n + 1, CHUNK):
+            rows = []
+            for seq in range(start, min(n, start + CHUNK - 1) + 1):
+                body = draft(seq).body(seq)
+                digest = hashlib.sha256(body).digest()
+                h = chain_hash(seq, prev, digest)
+                rows.append((seq, body, digest, prev, h))
+                prev = h
+            pending.append((rows, pool.submit(_sign, [r[4] for r in rows])))
+            yield from drain(2 * workers)
+        yield from drain(0)
+
+
+def _keeping(entries: Iterator[Entry], kept: list[Entry], n: int) -> Iterator[Entry]:
+    """``entries``, keeping the first ``n`` in ``kept``."""
+    for entry in entries:
+        if entry.seq <= n:
+            kept.append(entry)
+        yield entry
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000, help="entries in the big export")
+    ap.add_argument("--sample", type=int, default=20_000, help="entries for the all-signatures run")
+    ap.add_argument("--seal", type=int, default=5_000, help="events for the seal/SQLite timings")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+
+    sign_us, unsigned_us = bench_seal(args.seal)
+    print(
+        f"seal in memory: {sign_us:.1f} µs/event signed, {unsigned_us:.1f} µs unsigned "
+        f"(signing ×{sign_us / unsigned_us:.1f})"
+    )
+    tx_us, tx_base = bench_sqlite(min(args.seal, 2_000), 1)
+    batch_us, batch_base = bench_sqlite(args.seal, 1_000)
+    print(
+        f"SQLite, one transaction per event: {tx_us:.0f} µs with the ledger, "
+        f"{tx_base:.0f} µs without (×{tx_us / tx_base:.2f})"
+    )
+    print(
+        f"SQLite, 1,000 events per transaction: {batch_us:.1f} µs with the ledger, "
+        f"{batch_base:.1f} µs without (+{batch_us - batch_base:.1f} µs/event)"
+    )
+
+    with tempfile.TemporaryDirectory() as d:
+        key = HubKey.load_or_create(Path(d))
+        path = Path(d) / "export.jsonl"
+        sample: list[Entry] = []
+        t = time.perf_counter()
+        with path.open("wb") as f:
+            entries = tqdm(
+                generate(args.events, Path(d), args.workers),
+                total=args.events,
+                desc="generate",
+                unit="ev",
+                mininterval=2,
+                file=sys.stderr,
+            )
+            write_bundle(f, _keeping(entries, sample, args.sample), key.public_key)
+        gen_s = time.perf_counter() - t
+        size_mb = path.stat().st_size / 1e6
+        print(f"generated {args.events:,} entries ({size_mb:,.0f} MB) in {gen_s:.0f} s")
+
+        t = time.perf_counter()
+        report = verify_bundle(path, key.public_key, signatures="last")
+        verify_s = time.perf_counter() - t
+        assert report.ok, report.summary()
+        verify_eps = args.events / verify_s
+        print(
+            f"verify (every digest and link, last signature): {verify_eps:,.0f} events/s "
+            f"({verify_s:.1f} s; target ≥ 50,000)"
+        )
+
+        full = export(sample, key.public_key)
+        party = export(sample, key.public_key, party=PARTIES[0])
+        rates = {}
+        for name, bundle, mode in (
+            ("all_sigs", full, "all"),
+            ("party_view_last", party, "last"),
+            ("party_view_all_sigs", party, "all"),
+        ):
+            t = time.perf_counter()
+            r = verify_bundle(io.BytesIO(bundle), key.public_key, signatures=mode)  # type: ignore[arg-type]
+            rates[name] = len(sample) / (time.perf_counter() - t)
+            assert r.ok, r.summary()
+        print(
+            f"verify every hub signature too: {rates['all_sigs']:,.0f} events/s "
+            f"(×{verify_eps / rates['all_sigs']:.0f} slower: Ed25519 verification)"
+        )
+        print(
+            f"a party's view (it sees 3 in 10 entries in full): "
+            f"{rates['party_view_last']:,.0f} events/s last signature, "
+            f"{rates['party_view_all_sigs']:,.0f} every signature"
+        )
+    print(
+        "filings/s with and without the ledger: not measured (the ledger is not yet in the "
+        "hotline's write path): null"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "ledger",
+                "sign_us_per_event": round(sign_us, 1),
+                "unsigned_us_per_event": round(unsigned_us, 1),
+                "sqlite_append_us_per_event": round(tx_us, 1),
+                "sqlite_baseline_us_per_event": round(tx_base, 1),
+                "sqlite_batched_ledger_us_per_event": round(batch_us - batch_base, 1),
+                "filings_per_s_ledger": None,
+                "filings_per_s_unsigned": None,
+                "overhead_pct": None,
+                "verify_events_per_s": round(verify_eps),
+                "verify_all_signatures_events_per_s": round(rates["all_sigs"]),
+                "verify_party_view_events_per_s": round(rates["party_view_last"]),
+                "events": args.events,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,233 @@
+"""Ledger rows: append under the head lock, read back in seq order, party public keys.
+
+Plain rows and bytes only: what the bytes mean (canonical bodies, hashes, signatures) is
+``deconfliction.audit``'s business, which calls these functions inside the transaction that
+makes the change being recorded.
+
+:func:`append_ledger_row` reads the head row (the newest seq and hash) *locked* — ``SELECT
+… FOR UPDATE`` on PostgreSQL; on SQLite the store's transactions already hold the write
+lock from ``BEGIN IMMEDIATE`` — lets the caller seal the entry for the next seq, inserts
+it and moves the head, all in the caller's transaction. Concurrent writers therefore get
+consecutive seqs in commit order, and a rolled-back transaction gives its seq back: no gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+
+from deconfliction.errors import DeconflictionError
+from deconfliction.store._errors import IntegrityViolation, StoreError
+from deconfliction.store._schema import ledger, ledger_head, party_keys
+from deconfliction.store._store import SqlTransaction
+from deconfliction.store._types import utc
+
+__all__ = [
+    "LedgerRow",
+    "PartyKeyRow",
+    "add_party_key",
+    "append_ledger_row",
+    "ledger_head_row",
+    "ledger_rows",
+    "ledger_seq_at",
+    "list_party_keys",
+    "revoke_party_key",
+]
+
+# Built once: an append runs three statements, and building them per call (values
+# coerced, cache keys computed) cost ~4× executing them with bound parameters.
+_HEAD = sa.select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_INSERT = sa.insert(ledger)
+_MOVE_HEAD = (
+    sa.update(ledger_head)
+    .where(ledger_head.c.id == 1, ledger_head.c.seq == sa.bindparam("old_seq"))
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
+def _run(
+    tx: SqlTransaction, stmt: sa.Executable, params: Mapping[str, Any], what: str
+) -> CursorResult[Any]:
+    """Execute a prebuilt write statement with parameters, under the store's error rules
+    (:class:`~deconfliction.store._exec.Executor` runs statements without parameters)."""
+    if tx._read_only:
+        raise StoreError(f"{what}: this transaction is read-only")
+    tx._check_usable()
+    try:
+        return tx._conn.execute(stmt, dict(params))
+    except sa.exc.IntegrityError as exc:
+        tx._failed = exc
+        raise IntegrityViolation(f"{what}: {exc.orig}") from exc
+    except sa.exc.StatementError as exc:
+        tx._failed = exc
+        if isinstance(exc.orig, DeconflictionError):
+            raise exc.orig from exc
+        raise
+    except BaseException as exc:
+        tx._failed = exc
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One stored ledger entry (``at``, ``type``, ``actor_party`` repeat body fields)."""
+
+    seq: int
+    at: datetime
+    type: str
+    actor_party: UUID | None
+    body: bytes
+    digest: bytes
+    prev_hash: bytes
+    hash: bytes
+    hub_sig: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PartyKeyRow:
+    """A party's registered Ed25519 public key (raw 32 bytes) and its id."""
+
+    party_id: UUID
+    key_id: str
+    public_key: bytes
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+def _row(r: sa.RowMapping) -> LedgerRow:
+    return LedgerRow(
+        seq=int(r["seq"]),
+        at=r["at"],
+        type=r["type"],
+        actor_party=r["actor_party"],
+        body=bytes(r["body"]),
+        digest=bytes(r["digest"]),
+        prev_hash=bytes(r["prev_hash"]),
+        hash=bytes(r["hash"]),
+        hub_sig=bytes(r["hub_sig"]),
+    )
+
+
+def ledger_head_row(tx: SqlTransaction, *, lock: bool = False) -> tuple[int, bytes]:
+    """The newest entry's seq and hash ((0, 32 zero bytes) for an empty ledger).
+
+    ``lock=True`` (writers only) locks the head row until the transaction ends.
+    """
+    row = tx._one(_HEAD_LOCKED if lock else _HEAD, "ledger head")
+    if row is None:
+        raise StoreError("the ledger_head row is missing: the schema was not migrated")
+    return int(row["seq"]), bytes(row["hash"])
+
+
+def append_ledger_row(tx: SqlTransaction, seal: Callable[[int, bytes], LedgerRow]) -> LedgerRow:
+    """Append the next entry: ``seal(seq, prev_hash)`` builds it for the seq allotted.
+
+    The row returned by ``seal`` must carry that seq and prev_hash.
+    """
+    seq, prev = ledger_head_row(tx, lock=True)
+    row = seal(seq + 1, prev)
+    if row.seq != seq + 1 or row.prev_hash != prev:
+        raise IntegrityViolation(
+            f"append ledger entry: sealed as seq {row.seq}, the next seq is {seq + 1}"
+        )
+    what = f"append ledger entry {row.seq}"
+    values = {
+        "seq": row.seq,
+        "at": utc(row.at, "at"),
+        "type": row.type,
+        "actor_party": row.actor_party,
+        "body": row.body,
+        "digest": row.digest,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+        "hub_sig": row.hub_sig,
+    }
+    _run(tx, _INSERT, values, what)
+    moved = _run(
+        tx, _MOVE_HEAD, {"old_seq": seq, "new_seq": row.seq, "new_hash": row.hash}, what
+    ).rowcount
+    if moved != 1:  # pragma: no cover - the lock above makes this unreachable
+        raise IntegrityViolation(f"{what}: the ledger head moved during the append")
+    return row
+
+
+def ledger_rows(
+    tx: SqlTransaction, *, since: int = 0, until: int | None = None, batch: int = 1000
+) -> Iterator[LedgerRow]:
+    """Entries with ``since < seq <= until``, in seq order, read ``batch`` rows at a time.
+
+    Streams: each batch is a keyset query (``seq > last``), so memory stays flat for any
+    ledger size. All batches see the transaction's snapshot.
+    """
+    last = since
+    while True:
+        stmt = sa.select(ledger).where(ledger.c.seq > last)
+        if until is not None:
+            stmt = stmt.where(ledger.c.seq <= until)
+        rows = tx._all(stmt.order_by(ledger.c.seq).limit(batch), "ledger rows")
+        for r in rows:
+            yield _row(r)
+        if len(rows) < batch:
+            return
+        last = int(rows[-1]["seq"])
+
+
+def ledger_seq_at(tx: SqlTransaction, at: datetime, *, after: bool) -> int | None:
+    """The first seq whose hub time is at or after ``at`` (``after=True``), or the last seq
+    at or before it (``after=False``); None when there is none."""
+    at = utc(at, "at")
+    c = ledger.c
+    if after:
+        stmt = sa.select(sa.func.min(c.seq)).where(c.at >= at)
+    else:
+        stmt = sa.select(sa.func.max(c.seq)).where(c.at <= at)
+    value = tx._exec(stmt, "ledger seq at").scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def add_party_key(tx: SqlTransaction, key: PartyKeyRow) -> None:
+    """Register a party's key (the same key twice raises :class:`IntegrityViolation`)."""
+    values = {
+        "party_id": key.party_id,
+        "key_id": key.key_id,
+        "public_key": key.public_key,
+        "created_at": utc(key.created_at, "created_at"),
+        "revoked_at": None if key.revoked_at is None else utc(key.revoked_at, "revoked_at"),
+    }
+    tx._write(sa.insert(party_keys).values(values), f"add key {key.key_id}")
+
+
+def list_party_keys(tx: SqlTransaction, party_id: UUID | None = None) -> list[PartyKeyRow]:
+    """Registered keys (revoked ones included), of one party or of all, oldest first."""
+    c = party_keys.c
+    stmt = sa.select(party_keys).order_by(c.created_at, c.party_id, c.key_id)
+    if party_id is not None:
+        stmt = stmt.where(c.party_id == party_id)
+    return [
+        PartyKeyRow(
+            party_id=r["party_id"],
+            key_id=r["key_id"],
+            public_key=bytes(r["public_key"]),
+            created_at=r["created_at"],
+            revoked_at=r["revoked_at"],
+        )
+        for r in tx._all(stmt, "party keys")
+    ]
+
+
+def revoke_party_key(tx: SqlTransaction, party_id: UUID, key_id: str, at: datetime) -> bool:
+    """Mark the key revoked at ``at`` (False if no such unrevoked key)."""
+    c = party_keys.c
+    stmt = (
+        sa.update(party_keys)
+        .where(c.party_id == party_id, c.key_id == key_id, c.revoked_at.is_(None))
+        .values(revoked_at=utc(at, "at"))
+    )
+    return bool(tx._write(stmt, f"revoke key {key_id}").rowcount == 1)

@@ -1,0 +1,140 @@
+"""RFC 8785 canonical JSON: the RFC's own examples, and agreement with the rfc8785 package."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import pytest
+import rfc8785
+from hypothesis import given
+
+from deconfliction.audit import canonical
+from deconfliction.audit._canonical import _plain, loads
+from deconfliction.errors import InvalidInput
+from tests.audit.strategies import json_values
+
+
+def test_rfc8785_section_3_2_2_example() -> None:
+    value = json.loads(
+        '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+        ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+        ' "literals": [null, true, false]}'
+    )
+    expected = (
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    )
+    assert canonical(value) == expected.encode("utf-8")
+
+
+def test_rfc8785_section_3_2_3_sorting_by_utf16_code_units() -> None:
+    value = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    order = list(json.loads(canonical(value)))
+    # U+1F600 is the surrogate pair D83D DE00, so it sorts before U+FB33 (a code-point
+    # sort would put it last)
+    assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+    assert sorted(value) != order
+
+
+# RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text
+NUMBERS = [
+    ("0000000000000000", "0"),
+    ("8000000000000000", "0"),
+    ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"),
+    ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"),
+    ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"),
+    ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"),
+    ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"),
+    ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"),
+    ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"),
+    ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"),
+    ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"),
+    ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"),
+    ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),
+]
+
+
+@pytest.mark.parametrize(("bits", "text"), NUMBERS)
+def test_rfc8785_appendix_b_numbers(bits: str, text: str) -> None:
+    (number,) = struct.unpack(">d", bytes.fromhex(bits))
+    assert canonical(number) == text.encode()
+    assert canonical([number]) == f"[{text}]".encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        2**53,
+        -(2**53),
+        "\ud800",
+        {1: "x"},
+        {"a": {1, 2}},
+        b"bytes",
+    ],
+)
+def test_values_json_cannot_hold_exactly_are_refused(value: object) -> None:
+    with pytest.raises(InvalidInput, match="payload: not representable"):
+        canonical(value, "payload")
+
+
+def test_deep_nesting_is_refused_not_crashing() -> None:
+    value: list[object] = []
+    for _ in range(5000):
+        value = [value]
+    with pytest.raises(InvalidInput):
+        canonical(value)
+
+
+def test_escapes_control_characters_only() -> None:
+    assert canonical('\x00\x1f\x7f\u2028é"\\') == '"\\u0000\\u001f\x7f\u2028é\\"\\\\"'.encode()
+
+
+def test_fast_path_is_taken_for_plain_values() -> None:
+    assert _plain({"a": [1, "x", True, None, 2.5, {"b": -(2**53 - 1)}]})
+    assert not _plain({"a": 1.0})  # integral float: JCS writes "1"
+    assert not _plain({"a": 1e-5})  # repr uses an exponent JCS does not
+    assert not _plain({"é": 1})  # non-ASCII key: JCS sorts by UTF-16 code units
+    assert not _plain({"a": (1, 2)})
+
+
+@given(json_values)
+def test_agrees_with_the_reference_implementation(value: object) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+@given(json_values)
+def test_round_trips(value: object) -> None:
+    text = canonical(value)
+    assert loads(text) == value
+    assert canonical(loads(text)) == text
+
+
+def test_large_integral_floats_read_back_as_floats() -> None:
+    text = canonical({"big": 1e20, "edge": float(2**53), "small": 2**53 - 1})
+    assert text == b'{"big":100000000000000000000,"edge":9007199254740992,"small":9007199254740991}'
+    assert loads(text) == {"big": 1e20, "edge": float(2**53), "small": 2**53 - 1}
+    assert canonical(loads(text)) == text
