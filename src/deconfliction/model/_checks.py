@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -11,6 +12,9 @@ from deconfliction.errors import InvalidInput
 __all__ = ["aware", "enum_value", "text"]
 
 E = TypeVar("E", bound=StrEnum)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+"""Control characters other than tab (\\x09) and newline (\\x0a)."""
 
 
 def text(value: object, field: str, *, max_len: int, required: bool = True) -> str:
@@ -22,7 +26,7 @@ def text(value: object, field: str, *, max_len: int, required: bool = True) -> s
         raise InvalidInput(field, "must not be empty")
     if len(value) > max_len:
         raise InvalidInput(field, f"must be at most {max_len} characters")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+    if _CONTROL.search(value):
         raise InvalidInput(field, "must not contain control characters")
     return value
 
@@ -31,13 +35,13 @@ def enum_value(enum: type[E], value: object, field: str) -> E:
     """``value`` as a member of ``enum`` (accepts the member or its string value)."""
     if isinstance(value, enum):
         return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
     allowed = ", ".join(m.value for m in enum)
-    if not isinstance(value, str):
-        raise InvalidInput(field, f"must be one of: {allowed}")
-    try:
-        return enum(value)
-    except ValueError:
-        raise InvalidInput(field, f"must be one of: {allowed}") from None
+    raise InvalidInput(field, f"must be one of: {allowed}")
 
 
 def aware(value: object, field: str) -> datetime:
