@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,12 +11,27 @@ from deconfliction.geo import (
     AltitudeBand,
     Buffers,
     Circle,
+    Footprint,
+    Polygon,
     TimeWindow,
     Volume4D,
     VolumeIndex,
+    footprint_distance,
     overlap,
 )
-from tests.strategies import EPOCH, buffers_st, scenes
+from deconfliction.geo._geodesy import GEOD
+from deconfliction.geo._index import _shortcuts
+from tests.oracles import witness_distance
+from tests.strategies import (
+    EPOCH,
+    anchors,
+    buffers_st,
+    footprint_pairs,
+    footprints_near,
+    scenes,
+    sizes,
+    star_polygons,
+)
 
 
 def _brute(stored: dict, q: Volume4D, b: Buffers, exclude=None, groups=None, margins=None):
@@ -123,3 +140,75 @@ def test_keys_are_checked():
         pass
     else:
         raise AssertionError("missing key removed")
+
+
+@st.composite
+def _apart_pairs(draw: st.DrawFn) -> tuple[Footprint, Footprint]:
+    """Pairs that meet or not, about half each: the second centre at 0.5–2 × the sum of
+    the radii from the first."""
+    if draw(st.booleans()):
+        return draw(footprint_pairs())
+    lon, lat = draw(anchors)
+    a = draw(footprints_near(lon, lat, 0.0))
+    size = draw(sizes)
+    dist = (a.radius_m + size) * draw(st.floats(0.5, 2.0))
+    clon, clat, _ = GEOD.fwd(*a.centre, draw(st.floats(0, 360)), dist)
+    if draw(st.integers(0, 4)) == 0:
+        return a, Circle((float(clon), float(clat)), size)
+    return a, draw(star_polygons(float(clon), float(clat), size))
+
+
+@settings(max_examples=300)
+@given(
+    _apart_pairs(),
+    st.one_of(st.floats(0.5, 1.5), st.sampled_from([0.999, 1.0, 1.001])),
+    st.floats(-5.0, 5.0),
+    st.booleans(),
+)
+def test_shortcuts_never_contradict_the_exact_decision(pair, scale, offset, restored):
+    """The vectorised certain-hit / certain-miss tests (inner discs, ring points, separating
+    axes) agree with the exact decision wherever they decide: never a miss for a pair
+    within the threshold (no sampled pair of real points within it), never a hit for one
+    beyond it. (Compared with the oracles, not with overlap(), which may report a tiny
+    footprint facing a large one far away as a hit a little beyond the threshold.)"""
+    a, b = pair
+    truth = footprint_distance(a, b)
+    threshold = max(0.0, truth * scale + offset)  # around the true distance
+    if restored and isinstance(b, Polygon):  # inner disc recomputed lazily after a reload
+        b = Polygon.restore(b.lonlat, b.centre, b.radius_m, b._sag)
+    t = TimeWindow.from_epoch(EPOCH, EPOCH + 60)
+    band = AltitudeBand(0, 10)
+    index = VolumeIndex()
+    index.add("b", [Volume4D(b, band, t)])
+    q = Volume4D(a, band, t)
+    slots, rows = index._gather(q, Buffers(horizontal_m=threshold), None)
+    if len(slots) == 0:
+        return
+    hit, miss = _shortcuts(a, rows, [index._rings[int(s)] for s in slots], np.array([threshold]))
+    assert not (hit[0] and miss[0])
+    tol = max(1.0, 1e-4 * truth)
+    if hit[0]:
+        assert truth <= threshold + tol
+    if miss[0]:  # no pair of real points of the footprints is within the threshold
+        assert truth > threshold - tol
+        assert witness_distance(a, b) > threshold
+
+
+def test_lazy_overlap_equals_the_pairwise_one():
+    c1 = Circle((10.0, 47.0), 1_000.0)
+    p2 = Polygon([(10.05, 47.0), (10.1, 47.0), (10.1, 47.05)])
+    w = TimeWindow.from_epoch(EPOCH, EPOCH + 3_600)
+    v1 = Volume4D(c1, AltitudeBand(0, 300), w)
+    v2 = Volume4D(p2, AltitudeBand(200, 900), TimeWindow.from_epoch(EPOCH + 600, EPOCH + 7_200))
+    index = VolumeIndex()
+    index.add("p", [v2])
+    (h,) = index.query(v1, Buffers(horizontal_m=5_000.0))
+    ov = overlap(v1, v2, horizontal_m=5_000.0)
+    assert ov is not None
+    assert h.overlap == ov
+    assert hash(h.overlap) == hash(ov)
+    assert h.overlap.horizontal_distance_m > 0
+    assert h.overlap.intersection is None
+    assert repr(h.overlap) == repr(ov)
+    with pytest.raises(AttributeError):
+        h.overlap.horizontal_distance_m = 0.0  # type: ignore[misc]

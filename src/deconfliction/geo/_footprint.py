@@ -38,6 +38,7 @@ from deconfliction.geo._geodesy import (
     densify_ring,
     ecef,
     isometric_latitude,
+    poleward_pad,
     sagitta_bound,
 )
 
@@ -106,12 +107,14 @@ class Polygon:
         "_area",
         "_centre",
         "_hash",
+        "_inner",
         "_lam",
         "_lats",
         "_lonlat",
         "_psi",
         "_radius",
         "_sag",
+        "_xyz",
     )
     kind: Literal["polygon"] = "polygon"
     core_radius_m: float = 0.0
@@ -126,6 +129,8 @@ class Polygon:
     _sag: float
     _area: float | None
     _hash: int
+    _inner: tuple[float, float, float] | None
+    _xyz: Array | None
 
     def __init__(self, vertices: Iterable[Sequence[float]] | Array) -> None:
         pts = _parse_vertices(vertices)
@@ -184,10 +189,19 @@ class Polygon:
         set_(self, "_sag", sag)
         set_(self, "_area", None)
         set_(self, "_hash", hash(pts.tobytes()))
+        set_(self, "_inner", _inner_disc(frame, x, y, poly, self._lats, pts, centre))
+        xyz = ecef(dense[:, 0], dense[:, 1])
+        xyz.setflags(write=False)
+        set_(self, "_xyz", xyz)
 
     @classmethod
     def restore(
-        cls, lonlat: Array, centre: tuple[float, float], radius_m: float, sagitta_m: float
+        cls,
+        lonlat: Array,
+        centre: tuple[float, float],
+        radius_m: float,
+        sagitta_m: float,
+        inner: Sequence[float] | None = None,
     ) -> Polygon:
         """A polygon this package built before, from :meth:`derived` values (no checks).
 
@@ -208,22 +222,62 @@ class Polygon:
         set_(self, "_sag", float(sagitta_m))
         set_(self, "_area", None)
         set_(self, "_hash", hash(pts.tobytes()))
+        set_(self, "_inner", None if inner is None else tuple(float(v) for v in inner))
+        set_(self, "_xyz", None)
         return self
 
     def derived(self) -> dict[str, Any]:
         """What :meth:`restore` needs besides :attr:`lonlat` (JSON-serialisable)."""
-        return {"centre": list(self._centre), "radius_m": self._radius, "sagitta_m": self._sag}
+        return {
+            "centre": list(self._centre),
+            "radius_m": self._radius,
+            "sagitta_m": self._sag,
+            "inner": list(self.inner_disc),
+        }
+
+    @property
+    def ring_ecef(self) -> Array:
+        """ECEF coordinates (metres, ``(n, 3)``, read-only) of the densified ring's points,
+        which lie on the footprint's boundary; consecutive points (cyclically) are joined by
+        geodesic pieces of at most :data:`~deconfliction.geo._geodesy.DENSIFY_M`."""
+        if self._xyz is None:
+            self._densify()
+        assert self._xyz is not None
+        return self._xyz
+
+    @property
+    def inner_disc(self) -> tuple[float, float, float]:
+        """``(lon, lat, r)``: a point of the footprint and a radius (metres, ≥ 0) such that
+        every point within ``r`` (geodesic) of it belongs to the footprint.
+
+        A lower bound, not the largest such disc; see :func:`_inner_disc`.
+        """
+        if self._inner is None:
+            lat_lo, lat_hi = self._lat_range
+            frame = LocalFrame.at(*self._centre)
+            x, y = frame.forward(self._dense_lam, self._dense_psi)
+            poly = shapely.Polygon(np.stack([x, y], axis=1))
+            object.__setattr__(
+                self,
+                "_inner",
+                _inner_disc(frame, x, y, poly, (lat_lo, lat_hi), self._lonlat, self._centre),
+            )
+        assert self._inner is not None
+        return self._inner
 
     def _densify(self) -> None:
         dense = densify_ring(self._lonlat[:, 0], self._lonlat[:, 1], DENSIFY_M)
         lam = np.radians(dense[:, 0])
         lat_rad = np.radians(dense[:, 1])
         psi = isometric_latitude(lat_rad)
+        xyz = ecef(dense[:, 0], dense[:, 1])
         lam.setflags(write=False)
         psi.setflags(write=False)
+        xyz.setflags(write=False)
         set_ = object.__setattr__
         set_(self, "_lam", lam)
         set_(self, "_psi", psi)
+        set_(self, "_xyz", xyz)
         set_(self, "_lats", (float(lat_rad.min()), float(lat_rad.max())))
 
     @property
@@ -301,6 +355,48 @@ class Polygon:
             object.__setattr__(self, "_area", abs(float(area)))
         assert self._area is not None
         return self._area
+
+
+def _inner_disc(
+    frame: LocalFrame,
+    x: Array,
+    y: Array,
+    poly: shapely.Polygon,
+    lats: tuple[float, float] | None,
+    vertices: Array,
+    centre: tuple[float, float],
+) -> tuple[float, float, float]:
+    """An inner disc of a polygon from its densified ring projected in the frame centred
+    at its :attr:`~Polygon.centre` (``x``, ``y``; ``poly`` the planar polygon).
+
+    Why it is inside, rigorously: the true (geodesic-edged) boundary lies within
+    ``sag`` (the pieces' sagitta plus the frame's seam, :func:`sagitta_bound`) of the
+    planar ring. If the frame's origin (the centre) is inside the planar ring at a planar
+    distance ``D > sag`` from it, the true boundary, being a deformation of the planar ring
+    that never comes within ``D - sag > 0`` of the origin, winds around the origin as the
+    planar ring does: the centre is inside the footprint, and every true boundary point
+    lies at planar distance ``≥ D - sag`` from the origin. In this azimuthal-equidistant
+    frame the planar distance from the origin *is* the Gauss-sphere distance ``σ``; the
+    bounds of :meth:`LocalFrame.sphere_lower` (never above ``σ``) and of the conformal
+    scale (``s ≥ σ / m_max`` over the latitudes padded by :func:`poleward_pad`) turn it into
+    a lower bound ``r`` of the ellipsoidal distance from the centre to the boundary, less
+    1 cm for rounding. The geodesic disc of radius ``r`` is path-connected, contains the
+    centre and meets no boundary point, so it lies inside the footprint.
+
+    Otherwise (the centre outside or too close to an edge) the disc is the first vertex
+    with radius 0: a vertex belongs to the closed footprint.
+    """
+    r_max = float(np.hypot(x, y).max())
+    sag = sagitta_bound(DENSIFY_M, r_max) + frame.seam_m(r_max)
+    if lats is not None and shapely.contains_xy(poly, 0.0, 0.0):
+        d = float(shapely.distance(poly.exterior, shapely.Point(0.0, 0.0)))
+        if d > sag:
+            _, m_max = frame.scale_range(*poleward_pad(lats[0], lats[1], r_max + sag))
+            r = float(frame.sphere_lower(d - sag, r_max + sag)[0]) / m_max
+            r -= 1e-2 + 1e-9 * r
+            if r > 0:
+                return (centre[0], centre[1], r)
+    return (float(vertices[0, 0]), float(vertices[0, 1]), 0.0)
 
 
 def _parse_vertices(vertices: Iterable[Sequence[float]] | Array) -> Array:
@@ -402,6 +498,11 @@ class Circle:
     def core_radius_m(self) -> float:
         """The circle is its centre point grown by this distance."""
         return self.radius_m
+
+    @property
+    def inner_disc(self) -> tuple[float, float, float]:
+        """``(lon, lat, r)``: the circle itself (see :attr:`Polygon.inner_disc`)."""
+        return (self.centre[0], self.centre[1], self.radius_m)
 
     @property
     def area_m2(self) -> float:

@@ -37,8 +37,8 @@ from itertools import product
 import numpy as np
 from numpy.typing import NDArray
 
-from deconfliction.geo._footprint import Footprint
-from deconfliction.geo._geodesy import ecef_scalar
+from deconfliction.geo._footprint import Footprint, Polygon
+from deconfliction.geo._geodesy import DENSIFY_M, M_EQUATOR, ecef_scalar
 from deconfliction.geo._overlap import Overlap
 from deconfliction.geo._spatial import spatial_check
 from deconfliction.geo._volume import TIME_SLACK_S, VERTICAL_SLACK_M, Buffers, Volume4D
@@ -61,18 +61,21 @@ class Hit:
     overlap: Overlap
 
 
-_T0, _T1, _A0, _A1, _CX, _CY, _CZ, _RHO = range(8)
+_T0, _T1, _A0, _A1, _CX, _CY, _CZ, _RHO, _PX, _PY, _PZ, _RIN, _MG = range(13)
+_WIDTH = 13
+_CHORD_MAX_M = 1e7
+"""Longest chord for which :func:`chord_to_geodesic_upper` is used (see :func:`_shortcuts`)."""
 
 
 class _Columns:
-    """Growable per-slot storage: one float row ``attr`` (t0, t1, a0, a1, cx, cy, cz, rho)
-    so a query gathers everything it filters on in one fancy-index."""
+    """Growable per-slot storage: one float row ``attr`` (t0, t1, a0, a1, cx, cy, cz, rho;
+    px, py, pz, r_in: the ECEF point and radius of the footprint's inner disc; margin) so a
+    query gathers everything it decides on in one fancy-index."""
 
-    __slots__ = ("alive", "attr", "group", "margin")
+    __slots__ = ("alive", "attr", "group")
 
     def __init__(self, capacity: int) -> None:
-        self.attr = np.zeros((capacity, 8))
-        self.margin = np.zeros(capacity)
+        self.attr = np.zeros((capacity, _WIDTH))
         self.group = np.full(capacity, _NO_GROUP, dtype=np.int64)
         self.alive = np.zeros(capacity, dtype=bool)
 
@@ -105,6 +108,7 @@ class VolumeIndex:
         self._cols = _Columns(1024)
         self._vols: list[Volume4D | None] = [None] * 1024
         self._slot_key: list[Hashable] = [None] * 1024
+        self._rings: list[NDArray[np.float64] | None] = [None] * 1024
         self._slot_pos = np.zeros(1024, dtype=np.int64)
         self._free: list[int] = []
         self._next = 0
@@ -153,6 +157,7 @@ class VolumeIndex:
             self._cols.grow(new)
             self._vols.extend([None] * (new - cap))
             self._slot_key.extend([None] * (new - cap))
+            self._rings.extend([None] * (new - cap))
             pos = np.zeros(new, dtype=np.int64)
             pos[:cap] = self._slot_pos
             self._slot_pos = pos
@@ -220,11 +225,23 @@ class VolumeIndex:
         centre = ecef_scalar(*fp.centre)
         rho = fp.radius_m + margin
         t0, t1 = v.time.start_s, v.time.end_s
-        c.attr[slot] = (t0, t1, v.altitude.lower_m, v.altitude.upper_m, *centre, rho)
-        c.margin[slot] = margin
+        ilon, ilat, r_in = fp.inner_disc
+        inner = ecef_scalar(ilon, ilat)
+        c.attr[slot] = (
+            t0,
+            t1,
+            v.altitude.lower_m,
+            v.altitude.upper_m,
+            *centre,
+            rho,
+            *inner,
+            r_in,
+            margin,
+        )
         c.group[slot] = code
         c.alive[slot] = True
         self._vols[slot] = v
+        self._rings[slot] = fp.ring_ecef if isinstance(fp, Polygon) else None
         self._slot_key[slot] = key
         self._slot_pos[slot] = pos
         level = self._level(rho)
@@ -259,6 +276,7 @@ class VolumeIndex:
         c.alive[slot] = False
         c.group[slot] = _NO_GROUP
         self._vols[slot] = None
+        self._rings[slot] = None
         self._slot_key[slot] = None
         self._free.append(slot)
 
@@ -283,10 +301,9 @@ class VolumeIndex:
 
     # -- queries -------------------------------------------------------------------------
 
-    def candidates(
-        self, volume: Volume4D, buffers: Buffers = _ZERO, *, exclude_group: Hashable | None = None
-    ) -> NDArray[np.int64]:
-        """Slots whose time, altitude and enclosing caps pass the buffered query (sorted)."""
+    def _gather(
+        self, volume: Volume4D, buffers: Buffers, exclude_group: Hashable | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         fp = volume.footprint
         centre = ecef_scalar(*fp.centre)
         reach = fp.radius_m + buffers.horizontal_m
@@ -301,15 +318,24 @@ class VolumeIndex:
                 for cell in product(rb, rx, ry, rz):
                     entries = grid.get(cell)
                     if entries is not None:
-                        parts.append(np.frombuffer(entries, dtype=np.int64))
+                        parts.append(entries)
             else:  # a query far larger than this level's cells: walk the occupied ones
                 for (b, ix, iy, iz), entries in grid.items():
                     if b in rb and ix in rx and iy in ry and iz in rz:
-                        parts.append(np.frombuffer(entries, dtype=np.int64))
+                        parts.append(entries)
         if not parts:
-            return np.empty(0, dtype=np.int64)
-        ids = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            return np.empty(0, dtype=np.int64), np.empty((0, _WIDTH))
+        if len(parts) == 1:
+            ids = np.frombuffer(parts[0], dtype=np.int64)
+        else:
+            ids = np.frombuffer(b"".join(parts), dtype=np.int64)
         return self._filter(ids, volume, buffers, centre, reach, q0, q1, exclude_group)
+
+    def candidates(
+        self, volume: Volume4D, buffers: Buffers = _ZERO, *, exclude_group: Hashable | None = None
+    ) -> NDArray[np.int64]:
+        """Slots whose time, altitude and enclosing caps pass the buffered query (sorted)."""
+        return self._gather(volume, buffers, exclude_group)[0]
 
     def _filter(
         self,
@@ -321,7 +347,9 @@ class VolumeIndex:
         q0: float,
         q1: float,
         exclude_group: Hashable | None,
-    ) -> NDArray[np.int64]:
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The distinct slots among ``ids`` that pass the interval and cap tests (sorted),
+        with their attribute rows."""
         c = self._cols
         alt = volume.altitude
         a = c.attr[ids]
@@ -334,31 +362,34 @@ class VolumeIndex:
         keep &= np.einsum("ij,ij->i", d, d) <= lim * lim
         if exclude_group is not None and exclude_group in self._groups:
             keep &= c.group[ids] != self._groups[exclude_group]
-        return np.unique(ids[keep])
+        slots, first = np.unique(ids[keep], return_index=True)
+        return slots, a[keep][first]
 
-    def _confirm(self, volume: Volume4D, buffers: Buffers, slots: NDArray[np.int64]) -> list[Hit]:
-        if len(slots) == 0:
+    def _confirm(
+        self,
+        volume: Volume4D,
+        buffers: Buffers,
+        slots: NDArray[np.int64],
+        rows: NDArray[np.float64],
+    ) -> list[Hit]:
+        n = len(slots)
+        if n == 0:
             return []
+        thr = buffers.horizontal_m + rows[:, _MG]
+        hit, miss = _shortcuts(volume.footprint, rows, [self._rings[s] for s in slots], thr)
         vols = self._vols
-        cands = [vols[s] for s in slots]
-        fps: list[Footprint] = [v.footprint for v in cands if v is not None]
-        thr = buffers.horizontal_m + self._cols.margin[slots]
-        res = spatial_check(volume.footprint, fps, thr, estimate=True)
+        todo = np.flatnonzero(~(hit | miss))
+        if len(todo):
+            fps: list[Footprint] = [vols[s].footprint for s in slots[todo]]
+            hit[todo] = spatial_check(volume.footprint, fps, thr[todo]).hit
         hits = []
-        for i in np.flatnonzero(res.hit):
-            v = cands[i]
-            assert v is not None
-            lo, est = float(res.lower_m[i]), float(res.estimate_m[i])
-            ov = Overlap(
-                time_window=volume.time.intersection(v.time),
-                time_gap_s=volume.time.gap_s(v.time),
-                altitude_band=volume.altitude.intersection(v.altitude),
-                vertical_gap_m=volume.altitude.gap_m(v.altitude),
-                horizontal_distance_m=est if lo > 0 else 0.0,
-                footprints=(volume.footprint, v.footprint),
-            )
+        keys, pos = self._slot_key, self._slot_pos
+        lazy = Overlap._lazy
+        for i in np.flatnonzero(hit).tolist():
             slot = int(slots[i])
-            hits.append(Hit(self._slot_key[slot], int(self._slot_pos[slot]), v, ov))
+            v = vols[slot]
+            assert v is not None
+            hits.append(Hit(keys[slot], int(pos[slot]), v, lazy(volume, v, float(thr[i]))))
         return hits
 
     def query(
@@ -369,9 +400,8 @@ class VolumeIndex:
         Hits are exact: each candidate is confirmed by the same decision as
         :func:`~deconfliction.geo._overlap.overlap`, and none is ever missed.
         """
-        return self._confirm(
-            volume, buffers, self.candidates(volume, buffers, exclude_group=exclude_group)
-        )
+        slots, rows = self._gather(volume, buffers, exclude_group)
+        return self._confirm(volume, buffers, slots, rows)
 
     def query_many(
         self,
@@ -396,5 +426,105 @@ class VolumeIndex:
         q0 = volume.time.start_s - buffers.time_s
         q1 = volume.time.end_s + buffers.time_s
         ids = np.flatnonzero(self._cols.alive[: self._next])
-        slots = self._filter(ids, volume, buffers, centre, reach, q0, q1, exclude_group)
-        return self._confirm(volume, buffers, slots)
+        slots, rows = self._filter(ids, volume, buffers, centre, reach, q0, q1, exclude_group)
+        return self._confirm(volume, buffers, slots, rows)
+
+
+_PIECE_SLACK_M = DENSIFY_M * DENSIFY_M / (2.0 * M_EQUATOR) + 1e-2
+"""How far (3D) a geodesic piece of at most ``DENSIFY_M`` can stray from its chord: its
+curvature as a space curve is at most ``1/M_EQUATOR``, so it lies within ``L²κ/8`` of its
+chord (this is 4× that, ≈ 8 m, plus 1 cm)."""
+_SAT_CHORD_MAX_M = 1e6
+"""Separating-axis misses are used only for centres at most 1,000 km apart (chord)."""
+
+
+def _upper(d: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Upper bounds (+1 mm) of the geodesics behind chord vectors ``d`` (rows); infinite
+    beyond ``_CHORD_MAX_M`` (see :func:`_shortcuts`)."""
+    c = np.sqrt(np.einsum("ij,ij->i", d, d))
+    two_rho = 2.0 * M_EQUATOR
+    u: NDArray[np.float64] = two_rho * np.arcsin(np.minimum(c / two_rho, 1.0)) * (1 + 1e-12)
+    u[c > _CHORD_MAX_M] = np.inf
+    return u + 1e-3
+
+
+def _shortcuts(
+    query: Footprint,
+    rows: NDArray[np.float64],
+    rings: list[NDArray[np.float64] | None],
+    thr: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """``(hit, miss)``: candidates certainly within ``thr`` of ``query`` and certainly
+    beyond it, decided for all at once from ECEF points alone (the rest, neither, go to
+    :func:`spatial_check`). Every bound below is conservative; 1 mm covers rounding.
+
+    *Upper bound of a geodesic from its chord.* ``L ≤ 2ρ·asin(c/2ρ)``
+    (:func:`~deconfliction.geo._geodesy.chord_to_geodesic_upper`: Schur's comparison with
+    curvature ≤ 1/ρ, ρ = ``M_EQUATOR``), valid for geodesics no longer than πρ; used only for
+    chords ``c ≤ 10,000 km``: a minimal geodesic is at most 20,004 km long, and were it
+    longer than πρ ≈ 19,902 km its first πρ would end ≥ 2ρ ≈ 12,670 km (chord) from its
+    start, and the rest (≤ 102 km) could not bring it back within 10,000 km.
+
+    *Hit.* Each footprint holds geodesic discs: a circle is one; a polygon holds its
+    ``inner_disc`` and every point of its densified ring (radius 0: they lie on its
+    boundary). Discs of radii ``r1``, ``r2`` with centres ``L`` apart are at most
+    ``max(0, L - r1 - r2)`` apart (the points at arc lengths ``r1`` and ``L - r2`` of the
+    geodesic between the centres lie in the discs, joined by the rest of the arc). Tried:
+    the two inner discs, and the two points of the footprints that reach furthest towards
+    each other along the axis ``u`` below.
+
+    *Miss (separating axis).* ``u`` is the unit vector from the query's centre to the
+    candidate's (ECEF). If every point ``X`` of the query and ``Y`` of the candidate has
+    ``u·Y - u·X ≥ s``, their chord, hence their geodesic, is at least ``s``: a miss when
+    ``s > thr``. For a circle, ``|X - c| ≤`` chord ``≤ r``, so ``u·X`` is within ``r`` of
+    ``u·c``. For a polygon, ``u·X`` over its region is extreme on its boundary: a linear
+    function has only two critical points on the ellipsoid (where the normal is ``±u``),
+    and for centres at most 1,000 km apart ``u`` is within 5° of the tangent planes there,
+    so those points are over 80° of arc away, beyond any footprint (3,000 km). On the
+    boundary, each geodesic piece lies within :data:`_PIECE_SLACK_M` of its chord, whose
+    extremes are its ends: the ring's points' extremes, widened by that slack, bound it.
+    """
+    k = len(rows)
+    ar = np.arange(k)
+    qc = np.array(ecef_scalar(*query.centre))
+    q_poly = isinstance(query, Polygon)
+    qlon, qlat, q_in = query.inner_disc
+    qp = np.array(ecef_scalar(qlon, qlat))
+    cen = rows[:, _CX : _CZ + 1]
+    # inner discs
+    hit = _upper(rows[:, _PX : _PZ + 1] - qp) <= thr + rows[:, _RIN] + q_in
+    # candidates' points: ring points of polygons, centres of circles
+    counts = np.fromiter((1 if r is None else len(r) for r in rings), np.int64, k)
+    pts = np.concatenate([cen[i : i + 1] if r is None else r for i, r in enumerate(rings)])
+    owner = np.repeat(ar, counts)
+    starts = np.cumsum(counts) - counts
+    c_circle = counts == 1
+    c_rad = np.where(c_circle, rows[:, _RIN], 0.0)  # a circle's radius (its inner disc)
+    c_slack = np.where(c_circle, c_rad, _PIECE_SLACK_M)
+    q_pts = query.ring_ecef if isinstance(query, Polygon) else qc[None, :]
+    q_rad = 0.0 if q_poly else query.radius_m
+    q_slack = _PIECE_SLACK_M if q_poly else q_rad
+    miss = np.zeros(k, dtype=bool)
+    axis = cen - qc  # first axis: centre to centre
+    near = np.einsum("ij,ij->i", axis, axis) <= _SAT_CHORD_MAX_M**2
+    for step in range(2):
+        norm = np.sqrt(np.einsum("ij,ij->i", axis, axis))
+        usable = near & (norm > 1.0) & (norm <= _SAT_CHORD_MAX_M)
+        u = axis / np.where(norm > 0, norm, 1.0)[:, None]
+        along = np.einsum("ij,ij->i", pts, u[owner])
+        near_c = np.lexsort((along, owner))[starts]  # each candidate's point furthest towards q
+        q_along = q_pts @ u.T  # (n_q, k)
+        near_q = np.argmax(q_along, axis=0)
+        sep = along[near_c] - c_slack - q_along[near_q, ar] - q_slack
+        miss |= usable & (sep > thr + 1e-3)
+        # closest points to each other's extreme point (one alternation)
+        d = pts - q_pts[near_q][owner]
+        dist2 = np.einsum("ij,ij->i", d, d)
+        yc = np.lexsort((dist2, owner))[starts]
+        dq = q_pts[:, None, :] - pts[yc][None, :, :]
+        xq = np.argmin(np.einsum("ijk,ijk->ij", dq, dq), axis=0)
+        hit |= _upper(pts[near_c] - q_pts[near_q]) <= thr + c_rad + q_rad
+        hit |= _upper(pts[yc] - q_pts[xq]) <= thr + c_rad + q_rad
+        if step == 0:
+            axis = pts[yc] - q_pts[xq]  # second axis: between the closest points found
+    return hit, miss & ~hit

@@ -19,9 +19,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -36,28 +34,130 @@ from deconfliction.geo._volume import TIME_SLACK_S, VERTICAL_SLACK_M, Volume4D, 
 __all__ = ["Overlap", "overlap"]
 
 
-@dataclass(frozen=True)
+_UNSET: Any = object()
+
+
 class Overlap:
-    """Where and when two volumes meet (or come within the buffers of each other)."""
+    """Where and when two volumes meet (or come within the buffers of each other).
 
-    time_window: TimeWindow | None
-    """The common time window; None when they only come within the time buffer."""
-    time_gap_s: float
-    """Seconds between the windows (0 when they overlap or touch)."""
-    altitude_band: AltitudeBand | None
-    """The common altitude band; None when they only come within the vertical buffer."""
-    vertical_gap_m: float
-    """Metres between the bands (0 when they overlap or touch)."""
-    horizontal_distance_m: float
-    """Geodesic distance between the footprints, 0 when they intersect (±max(1 m, 0.01 %))."""
-    footprints: tuple[Footprint, Footprint] = field(repr=False, compare=False)
+    Immutable, compared and hashed by its five values (not by :attr:`footprints`).
+    Overlaps made by :class:`~deconfliction.geo.VolumeIndex` compute their values on first
+    access (then cache them): a query that only needs the decision does not pay for the
+    distance or the intersection window and band.
+    """
 
-    @cached_property
+    __slots__ = ("_a", "_ab", "_b", "_fps", "_hd", "_inter", "_tg", "_thr", "_tw", "_vg")
+
+    _a: Any
+    _b: Any
+    _ab: Any
+    _fps: tuple[Footprint, Footprint]
+    _hd: Any
+    _inter: Any
+    _tg: Any
+    _thr: float
+    _tw: Any
+    _vg: Any
+
+    def __init__(
+        self,
+        time_window: TimeWindow | None,
+        time_gap_s: float,
+        altitude_band: AltitudeBand | None,
+        vertical_gap_m: float,
+        horizontal_distance_m: float,
+        footprints: tuple[Footprint, Footprint],
+    ) -> None:
+        self._tw, self._tg = time_window, time_gap_s
+        self._ab, self._vg = altitude_band, vertical_gap_m
+        self._hd = horizontal_distance_m
+        self._fps = footprints
+        self._a = self._b = None
+        self._thr = 0.0
+        self._inter = _UNSET
+
+    @classmethod
+    def _lazy(cls, a: Volume4D, b: Volume4D, threshold_m: float) -> Overlap:
+        """The overlap of two volumes already known to conflict, each value computed on
+        first access; the distance is the one :func:`overlap` reports for the pair with
+        ``horizontal_m=threshold_m``."""
+        self = cls.__new__(cls)
+        self._a, self._b, self._thr = a, b, threshold_m
+        self._tw = self._tg = self._ab = self._vg = self._hd = self._inter = _UNSET
+        self._fps = (a.footprint, b.footprint)
+        return self
+
+    @property
+    def footprints(self) -> tuple[Footprint, Footprint]:
+        """The two footprints compared (not part of equality)."""
+        return self._fps
+
+    @property
+    def time_window(self) -> TimeWindow | None:
+        """The common time window; None when they only come within the time buffer."""
+        if self._tw is _UNSET:
+            self._tw = self._a.time.intersection(self._b.time)
+        return cast("TimeWindow | None", self._tw)
+
+    @property
+    def time_gap_s(self) -> float:
+        """Seconds between the windows (0 when they overlap or touch)."""
+        if self._tg is _UNSET:
+            self._tg = self._a.time.gap_s(self._b.time)
+        return cast("float", self._tg)
+
+    @property
+    def altitude_band(self) -> AltitudeBand | None:
+        """The common altitude band; None when they only come within the vertical buffer."""
+        if self._ab is _UNSET:
+            self._ab = self._a.altitude.intersection(self._b.altitude)
+        return cast("AltitudeBand | None", self._ab)
+
+    @property
+    def vertical_gap_m(self) -> float:
+        """Metres between the bands (0 when they overlap or touch)."""
+        if self._vg is _UNSET:
+            self._vg = self._a.altitude.gap_m(self._b.altitude)
+        return cast("float", self._vg)
+
+    @property
+    def horizontal_distance_m(self) -> float:
+        """Geodesic distance between the footprints, 0 when they intersect (±max(1 m, 0.01 %))."""
+        if self._hd is _UNSET:
+            self._hd = _pair_check(*self.footprints, self._thr)[1]
+        return cast("float", self._hd)
+
+    @property
     def intersection(self) -> dict[str, Any] | None:
         """The footprints' common area as a GeoJSON geometry (lon/lat), or None."""
-        if self.horizontal_distance_m > 0:
-            return None
-        return intersection_geojson(*self.footprints)
+        if self._inter is _UNSET:
+            self._inter = (
+                None if self.horizontal_distance_m > 0 else intersection_geojson(*self.footprints)
+            )
+        return cast("dict[str, Any] | None", self._inter)
+
+    def _values(self) -> tuple[Any, ...]:
+        return (
+            self.time_window,
+            self.time_gap_s,
+            self.altitude_band,
+            self.vertical_gap_m,
+            self.horizontal_distance_m,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Overlap):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        names = ("time_window", "time_gap_s", "altitude_band", "vertical_gap_m")
+        parts = [f"{n}={v!r}" for n, v in zip(names, self._values(), strict=False)]
+        parts.append(f"horizontal_distance_m={self.horizontal_distance_m!r}")
+        return f"Overlap({', '.join(parts)})"
 
 
 def _sort_key(fp: Footprint) -> tuple[int, bytes]:
@@ -89,20 +189,29 @@ def overlap(
         return None
     tgap = ta.gap_s(tb)
     vgap = za.gap_m(zb)
-    fa, fb = sorted((a.footprint, b.footprint), key=_sort_key)
-    frame = LocalFrame.at(*_centre_between(fa, fb))
-    res = spatial_check(fa, [fb], float(horizontal_m), frame=frame, precise=True)
-    if not res.hit[0]:
+    hit, dist = _pair_check(a.footprint, b.footprint, float(horizontal_m))
+    if not hit:
         return None
-    dist = float(res.estimate_m[0]) if res.lower_m[0] > 0 else 0.0
     return Overlap(
         time_window=a.time.intersection(b.time),
         time_gap_s=tgap,
         altitude_band=a.altitude.intersection(b.altitude),
         vertical_gap_m=vgap,
         horizontal_distance_m=dist,
-        footprints=(fa, fb),
+        footprints=tuple(sorted((a.footprint, b.footprint), key=_sort_key)),  # type: ignore[arg-type]
     )
+
+
+def _pair_check(a: Footprint, b: Footprint, horizontal_m: float) -> tuple[bool, float]:
+    """The decision and the reported distance for one pair, made symmetrically (in a frame
+    centred between the two, footprints in a canonical order, bounds refined to
+    max(1 m, 0.01 %)): whether they are within ``horizontal_m``, and their distance (0 when
+    they may intersect)."""
+    fa, fb = sorted((a, b), key=_sort_key)
+    frame = LocalFrame.at(*_centre_between(fa, fb))
+    res = spatial_check(fa, [fb], horizontal_m, frame=frame, precise=True)
+    dist = float(res.estimate_m[0]) if res.lower_m[0] > 0 else 0.0
+    return bool(res.hit[0]), dist
 
 
 def _ring_lonlat(fp: Footprint) -> np.ndarray:

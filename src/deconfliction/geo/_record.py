@@ -59,6 +59,7 @@ def volume_from_record(rec: dict[str, Any]) -> Volume4D:
             (d["centre"][0], d["centre"][1]),
             d["radius_m"],
             d["sagitta_m"],
+            d.get("inner"),
         )
     lo, hi = rec["alt"]
     start, end = rec["time"]
