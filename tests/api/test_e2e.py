@@ -448,3 +448,19 @@ def _restart(data: Path) -> None:
             p.close()
     finally:
         hub.stop()
+
+
+def test_the_common_area_of_a_conflict_comes_on_request(blue: Party, red: Party) -> None:
+    lon, lat = spot()
+    blue.file(activity_body("Blue block", feature(lon, lat)))
+    r = red.file(activity_body("Red block", feature(lon + 0.02, lat)))
+    (c,) = r["conflicts"]
+    assert all(o["intersection"] is None for o in c["overlaps"])  # not computed on filing
+    for party in (blue, red):
+        plain = party.op.get(f"/v1/conflicts/{c['id']}")
+        assert plain.status_code == 200
+        shown = party.op.get(f"/v1/conflicts/{c['id']}", params={"geometry": "true"})
+        assert shown.status_code == 200, shown.text
+        (o,) = shown.json()["overlaps"]
+        assert o["horizontal_distance_m"] == 0
+        assert o["intersection"]["type"] == "Polygon"
