@@ -42,6 +42,10 @@ def chunks(values: Collection[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
         yield items[i : i + size]
 
 
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+"""Bound parameters of a statement: one mapping, or one mapping per row."""
+
+
 class Executor:
     """Runs statements on one connection inside one open transaction."""
 
@@ -68,11 +72,11 @@ class Executor:
                 "an earlier error aborted this transaction; it will be rolled back"
             ) from self._failed
 
-    def _exec(
-        self, stmt: sa.Executable, what: str, params: Sequence[Mapping[str, Any]] | None = None
-    ) -> CursorResult[Any]:
+    def _exec(self, stmt: sa.Executable, what: str, params: Params = None) -> CursorResult[Any]:
         self._check_usable()
         try:
+            if isinstance(params, Mapping):
+                return self._conn.execute(stmt, dict(params))
             if params is not None:
                 return self._conn.execute(stmt, list(params))
             return self._conn.execute(stmt)
@@ -88,11 +92,9 @@ class Executor:
             self._failed = exc
             raise
 
-    def _write(
-        self, stmt: sa.Executable, what: str, params: Sequence[Mapping[str, Any]] | None = None
-    ) -> CursorResult[Any]:
+    def _write(self, stmt: sa.Executable, what: str, params: Params = None) -> CursorResult[Any]:
         """Run a data-changing statement (refused in a read-only transaction); ``params``:
-        one mapping per row, executed as one batch."""
+        one mapping (bound parameters) or a list of them (one per row, run as one batch)."""
         if self._read_only:
             raise StoreError(f"{what}: this transaction is read-only")
         return self._exec(stmt, what, params)

@@ -22,7 +22,6 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 
-from deconfliction.errors import DeconflictionError
 from deconfliction.store._errors import IntegrityViolation, StoreError
 from deconfliction.store._schema import ledger, ledger_head, party_keys
 from deconfliction.store._store import SqlTransaction
@@ -55,24 +54,8 @@ _MOVE_HEAD = (
 def _run(
     tx: SqlTransaction, stmt: sa.Executable, params: Mapping[str, Any], what: str
 ) -> CursorResult[Any]:
-    """Execute a prebuilt write statement with parameters, under the store's error rules
-    (:class:`~deconfliction.store._exec.Executor` runs statements without parameters)."""
-    if tx._read_only:
-        raise StoreError(f"{what}: this transaction is read-only")
-    tx._check_usable()
-    try:
-        return tx._conn.execute(stmt, dict(params))
-    except sa.exc.IntegrityError as exc:
-        tx._failed = exc
-        raise IntegrityViolation(f"{what}: {exc.orig}") from exc
-    except sa.exc.StatementError as exc:
-        tx._failed = exc
-        if isinstance(exc.orig, DeconflictionError):
-            raise exc.orig from exc
-        raise
-    except BaseException as exc:
-        tx._failed = exc
-        raise
+    """Execute a prebuilt write statement with bound parameters, under the store's rules."""
+    return tx._write(stmt, what, params)
 
 
 @dataclass(frozen=True, slots=True)
