@@ -107,6 +107,7 @@ PINNED = {
         "Hotline",
         "Idempotency",
         "IdempotencyRecord",
+        "LiveActivity",
         "PreviewConflict",
         "Principal",
         "SiteResult",

@@ -89,6 +89,11 @@ class _Columns:
             setattr(self, name, new)
 
 
+def _ring(v: Volume4D | None) -> NDArray[np.float64] | None:
+    fp = v.footprint if v is not None else None
+    return fp.ring_ecef if isinstance(fp, Polygon) else None
+
+
 class VolumeIndex:
     """Dynamic index of 4D volumes grouped under hashable keys.
 
@@ -108,7 +113,6 @@ class VolumeIndex:
         self._cols = _Columns(1024)
         self._vols: list[Volume4D | None] = [None] * 1024
         self._slot_key: list[Hashable] = [None] * 1024
-        self._rings: list[NDArray[np.float64] | None] = [None] * 1024
         self._slot_pos = np.zeros(1024, dtype=np.int64)
         self._free: list[int] = []
         self._next = 0
@@ -157,7 +161,6 @@ class VolumeIndex:
             self._cols.grow(new)
             self._vols.extend([None] * (new - cap))
             self._slot_key.extend([None] * (new - cap))
-            self._rings.extend([None] * (new - cap))
             pos = np.zeros(new, dtype=np.int64)
             pos[:cap] = self._slot_pos
             self._slot_pos = pos
@@ -241,7 +244,6 @@ class VolumeIndex:
         c.group[slot] = code
         c.alive[slot] = True
         self._vols[slot] = v
-        self._rings[slot] = fp.ring_ecef if isinstance(fp, Polygon) else None
         self._slot_key[slot] = key
         self._slot_pos[slot] = pos
         level = self._level(rho)
@@ -276,7 +278,6 @@ class VolumeIndex:
         c.alive[slot] = False
         c.group[slot] = _NO_GROUP
         self._vols[slot] = None
-        self._rings[slot] = None
         self._slot_key[slot] = None
         self._free.append(slot)
 
@@ -376,7 +377,10 @@ class VolumeIndex:
         if n == 0:
             return []
         thr = buffers.horizontal_m + rows[:, _MG]
-        hit, miss = _shortcuts(volume.footprint, rows, [self._rings[s] for s in slots], thr)
+        # Each polygon's ECEF ring is computed on first use and kept by the polygon, so
+        # adding (and reloading at start) stays cheap.
+        rings = [_ring(self._vols[s]) for s in slots]
+        hit, miss = _shortcuts(volume.footprint, rows, rings, thr)
         vols = self._vols
         todo = np.flatnonzero(~(hit | miss))
         if len(todo):

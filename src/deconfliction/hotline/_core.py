@@ -98,8 +98,9 @@ class Core:
             self._kinds.clear()
             total = tx.count_live_activities()
             done = 0
-            for a in tx.iter_live_activities():
-                self._index_activity(a)
+            for a in tx.iter_live_footprints():
+                index_subject(self.index, Subject(SubjectKind.ACTIVITY, a.id, a.owner), a.volumes)
+                self._kinds[a.id] = a.kind
                 done += 1
                 if progress and (done % 500 == 0 or done == total):
                     progress(done, total)

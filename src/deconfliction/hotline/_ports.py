@@ -14,8 +14,16 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from deconfliction.geo import TimeWindow
-from deconfliction.model import Activity, Conflict, Notice, Party, ProtectedSite, Role
+from deconfliction.geo import TimeWindow, Volume4D
+from deconfliction.model import (
+    Activity,
+    ActivityKind,
+    Conflict,
+    Notice,
+    Party,
+    ProtectedSite,
+    Role,
+)
 
 __all__ = [
     "Clock",
@@ -23,6 +31,7 @@ __all__ = [
     "Event",
     "EventSink",
     "IdempotencyRecord",
+    "LiveActivity",
     "Principal",
     "Store",
     "TokenInfo",
@@ -42,6 +51,16 @@ class TokenInfo:
     """The first characters of the secret, to recognise a token in a list (not secret)."""
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveActivity:
+    """What the in-memory index holds of a live activity."""
+
+    id: UUID
+    owner: UUID
+    kind: ActivityKind
+    volumes: tuple[Volume4D, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +156,10 @@ class Transaction(Protocol):
 
     def iter_live_activities(self, batch: int = 1000) -> Iterator[Activity]:
         """Every notified or active activity (for rebuilding the index), in id order."""
+        ...
+
+    def iter_live_footprints(self, batch: int = 1000) -> Iterator[LiveActivity]:
+        """:meth:`iter_live_activities` reduced to what the index needs (faster to load)."""
         ...
 
     def count_live_activities(self) -> int: ...
