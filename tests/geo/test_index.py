@@ -20,7 +20,7 @@ from deconfliction.geo import (
     overlap,
 )
 from deconfliction.geo._geodesy import GEOD
-from deconfliction.geo._index import _shortcuts
+from deconfliction.geo._index import _ring, _shortcuts
 from tests.oracles import witness_distance
 from tests.strategies import (
     EPOCH,
@@ -184,7 +184,8 @@ def test_shortcuts_never_contradict_the_exact_decision(pair, scale, offset, rest
     slots, rows = index._gather(q, Buffers(horizontal_m=threshold), None)
     if len(slots) == 0:
         return
-    hit, miss = _shortcuts(a, rows, [index._rings[int(s)] for s in slots], np.array([threshold]))
+    rings = [_ring(index._vols[int(s)]) for s in slots]
+    hit, miss = _shortcuts(a, rows, rings, np.array([threshold]))
     assert not (hit[0] and miss[0])
     tol = max(1.0, 1e-4 * truth)
     if hit[0]:
