@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import deconfliction.store
 from deconfliction.errors import InvalidInput, NotFound
 from deconfliction.geo import Circle, TimeWindow
 from deconfliction.model import ActivityState, NoticeStatus, Role, SiteState
@@ -28,30 +27,6 @@ from deconfliction.store import (
 )
 from tests.store import factories as f
 from tests.strategies import scenes
-
-
-def test_public_names_are_pinned() -> None:
-    assert deconfliction.store.__all__ == [
-        "SqlStore",
-        "SqlTransaction",
-        "open_store",
-        "sqlite_url",
-        "create_engine",
-        "head_revision",
-        "StoreError",
-        "IntegrityViolation",
-        "LedgerRow",
-        "PartyKeyRow",
-        "append_ledger_row",
-        "ledger_head_row",
-        "ledger_rows",
-        "ledger_seq_at",
-        "add_party_key",
-        "list_party_keys",
-        "revoke_party_key",
-    ]
-    for name in deconfliction.store.__all__:
-        assert hasattr(deconfliction.store, name), name
 
 
 class _Rollback(Exception):
