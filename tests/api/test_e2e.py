@@ -114,6 +114,17 @@ def test_stream_refuses_a_bad_token(hub: Hub) -> None:
     assert exc.value.rcvd.code == 1008
 
 
+def test_stream_refuses_a_seq_ahead_of_the_party(hub: Hub, civil: Party) -> None:
+    with (
+        pytest.raises(ConnectionClosed) as exc,
+        hub.stream(civil.operator, since=civil.last_seq() + 1000) as s,
+    ):
+        s.next(timeout=3.0)
+    assert exc.value.rcvd is not None
+    assert exc.value.rcvd.code == 1008
+    assert "ahead" in exc.value.rcvd.reason
+
+
 # ------------------------------------------------------------------------- versions
 
 

@@ -109,6 +109,10 @@ async def stream(ws: WebSocket, since: int = 0) -> None:
     if since < 0:
         await ws.close(code=_POLICY_VIOLATION, reason="since must be ≥ 0")
         return
+    if since > await run_in_threadpool(hotline.last_seq, p):
+        # A seq from another hub or a corrupted client state: say so rather than stay silent.
+        await ws.close(code=_POLICY_VIOLATION, reason="since is ahead of this party's stream")
+        return
     sub = bus.subscribe(p.party_id)  # before reading the store: nothing falls in between
     pump = asyncio.create_task(_pump(ws, hotline, p, sub, since, heartbeat_s))
     reader = asyncio.create_task(_drain_client(ws))
