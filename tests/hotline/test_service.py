@@ -363,3 +363,40 @@ def test_event_seqs_are_gap_free_per_party(hub: Hub) -> None:
         assert seqs == list(range(1, len(seqs) + 1))
         assert [e.seq for e in hub.sink.of(p)] == seqs
         assert [e.seq for e in hub.hotline.events_since(p, 3)] == seqs[3:]
+
+
+def test_group_commit_batches_concurrent_writes_and_isolates_failures(hub: Hub) -> None:
+    import sqlalchemy as sa
+
+    parties = [hub.party(f"G{i}") for i in range(12)]
+    commits: list[int] = []
+    engine = hub.hotline.store.engine  # type: ignore[attr-defined]
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    barrier = threading.Barrier(len(parties))
+    outcomes: dict[int, object] = {}
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            # every third one is invalid (empty title): it must fail alone
+            title = "" if i % 3 == 0 else f"op {i}"
+            outcomes[i] = hub.hotline.file(parties[i], draft(circle(2.0, 50.0), title=title))
+        except InvalidInput as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(parties))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    failed = {i for i, o in outcomes.items() if isinstance(o, InvalidInput)}
+    assert failed == {0, 3, 6, 9}
+    assert all(o.field == "title" for i, o in outcomes.items() if i in failed)  # type: ignore[attr-defined]
+    filed = [o for i, o in outcomes.items() if i not in failed]
+    assert len(filed) == 8
+    assert len(commits) < len(parties)  # several writes shared a commit
+    # every pair of the 8 filings conflicts: each sees all 7 others, none was lost
+    for i in set(range(12)) - failed:
+        assert len(hub.hotline.list_conflicts(parties[i])) == 7
+    stored = [a for p in parties for a, _ in hub.hotline.list_activities(p, scope="mine")]
+    assert len(stored) == 8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from deconfliction.hotline._core import Core
 from deconfliction.hotline._detection import activity_conflicts
 from deconfliction.hotline._ports import (
     Disclosure,
+    Event,
     IdempotencyRecord,
     Principal,
     Transaction,
@@ -115,7 +117,13 @@ class ActivityServices(Core):
     ) -> FilingResult:
         """Declare a new activity; every affected party gets a notice in the same transaction."""
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> FilingResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_filing(tx, rec)
@@ -144,6 +152,8 @@ class ActivityServices(Core):
             after.append(lambda: self._index_activity(act))
             return result
 
+        return self._submit(run)
+
     def _owned_activity(
         self, tx: Transaction, p: Principal, activity_id: UUID, expected_version: int
     ) -> Activity:
@@ -171,7 +181,13 @@ class ActivityServices(Core):
     ) -> FilingResult:
         """Replace an activity's content; the old version's notices are superseded."""
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> FilingResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_filing(tx, rec)
@@ -199,6 +215,8 @@ class ActivityServices(Core):
             after.append(lambda: self._index_activity(new))
             return result
 
+        return self._submit(run)
+
     def _transition(
         self,
         p: Principal,
@@ -209,7 +227,13 @@ class ActivityServices(Core):
         idempotency: Idempotency | None,
     ) -> FilingResult:
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> FilingResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_filing(tx, rec)
@@ -232,6 +256,8 @@ class ActivityServices(Core):
             events.extend(out.events)
             after.append(lambda: self._index_activity(new))
             return result
+
+        return self._submit(run)
 
     def activate(
         self,
@@ -279,7 +305,13 @@ class ActivityServices(Core):
         """
         self._need(p, Role.OBSERVER)
         self._validate(draft)
-        with self._write() as (tx, now, _events, _after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _events: list[Event],
+            _after: list[Callable[[], None]],
+        ) -> CheckResult:
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, draft.volumes, p.party_id, draft.kind
             )
@@ -310,3 +342,5 @@ class ActivityServices(Core):
                 self.policy.for_kind(draft.kind).min_lead_time_s,
                 tuple(sites),
             )
+
+        return self._submit(run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -14,6 +15,7 @@ from deconfliction.errors import (
 )
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._ports import (
+    Event,
     Principal,
     TokenInfo,
     Transaction,
@@ -60,13 +62,21 @@ class AdminServices(Core):
 
     def bootstrap(self, name: str = "Hub administration") -> tuple[Party, str] | None:
         """On an empty hub, create an admin party and its first admin token (shown once)."""
-        with self._write() as (tx, now, _, _after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _: list[Event],
+            _after: list[Callable[[], None]],
+        ) -> tuple[Party, str] | None:
             if tx.list_parties():
                 return None
             party = Party(uuid4(), name, PartyKind.OTHER, now)
             tx.add_party(party)
             secret = self._new_token(tx, party.id, Role.ADMIN, "bootstrap", now)[1]
             return party, secret
+
+        return self._submit(run)
 
     @staticmethod
     def _new_token(
@@ -87,12 +97,20 @@ class AdminServices(Core):
         languages: tuple[str, ...] = ("en",),
     ) -> Party:
         self._need(p, Role.ADMIN)
-        with self._write() as (tx, now, _, _after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _: list[Event],
+            _after: list[Callable[[], None]],
+        ) -> Party:
             party = Party(uuid4(), name, kind, now, contact=contact, languages=languages)  # type: ignore[arg-type]
             if any(x.name.casefold() == party.name.casefold() for x in tx.list_parties()):
                 raise InvalidInput("name", f"a party named {party.name!r} already exists")
             tx.add_party(party)
             return party
+
+        return self._submit(run)
 
     def list_parties(self, p: Principal) -> list[Party]:
         """Every party's name, kind and contact (the directory is shared by design)."""
@@ -119,10 +137,18 @@ class AdminServices(Core):
             raise InvalidInput("role", "must be one of: observer, operator, admin") from None
         if len(label) > 200:
             raise InvalidInput("label", "must be at most 200 characters")
-        with self._write() as (tx, now, _, _after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _: list[Event],
+            _after: list[Callable[[], None]],
+        ) -> tuple[TokenInfo, str]:
             if tx.get_party(party_id) is None:
                 raise NotFound("party", party_id)
             return self._new_token(tx, party_id, r, label, now)
+
+        return self._submit(run)
 
     def list_tokens(self, p: Principal, party_id: UUID) -> list[TokenInfo]:
         self._need(p, Role.ADMIN)
@@ -133,7 +159,13 @@ class AdminServices(Core):
 
     def revoke_token(self, p: Principal, token_id: UUID) -> TokenInfo:
         self._need(p, Role.ADMIN)
-        with self._write() as (tx, now, _, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _: list[Event],
+            after: list[Callable[[], None]],
+        ) -> TokenInfo:
             t = tx.get_token(token_id)
             if t is None:
                 raise NotFound("token", token_id)
@@ -142,3 +174,5 @@ class AdminServices(Core):
                 t = replace(t, revoked_at=now)
             after.append(self._auth_cache.clear)
             return t
+
+        return self._submit(run)

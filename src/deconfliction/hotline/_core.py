@@ -9,11 +9,12 @@ A late filing is accepted and flagged; nothing here ever refuses a filing for a 
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from deconfliction.detect import Subject, SubjectKind, index_subject
@@ -54,6 +55,26 @@ __all__ = ["Core", "Progress", "SystemClock"]
 Progress = Callable[[int, int], None]
 
 
+T = TypeVar("T")
+Job = Callable[[Transaction, datetime, list[Event], list[Callable[[], None]]], T]
+"""A write: gets the transaction, the hub time, a list to put its stream events in and a
+list of callbacks to run once it succeeded (index updates); returns the caller's result."""
+
+MAX_BATCH = 64
+"""The most writes committed together."""
+
+_log = logging.getLogger("deconfliction.hotline")
+
+
+@dataclass(eq=False)
+class _Job(Generic[T]):
+    run: Job[T]
+    result: T | None = None
+    error: BaseException | None = None
+    events: list[Event] = field(default_factory=list)
+    done: bool = False
+
+
 class SystemClock:
     """The hub's wall clock (UTC)."""
 
@@ -86,6 +107,8 @@ class Core:
         self.index = VolumeIndex()
         self._kinds: dict[UUID, ActivityKind] = {}
         self._lock = threading.RLock()
+        self._queue: list[_Job[Any]] = []
+        self._queue_lock = threading.Lock()
         self._auth_cache: dict[bytes, tuple[Principal, float]] = {}
         self._names: dict[UUID, str] = {}  # party names (never renamed) for notice texts
 
@@ -132,20 +155,70 @@ class Core:
     def _now(self) -> datetime:
         return self.clock.now().astimezone(UTC)
 
-    @contextmanager
-    def _write(
-        self,
-    ) -> Iterator[tuple[Transaction, datetime, list[Event], list[Callable[[], None]]]]:
-        """Lock, transaction, then (after commit) index updates and event publication."""
-        events: list[Event] = []
-        after: list[Callable[[], None]] = []
+    def _submit(self, run: Job[T]) -> T:
+        """Run a write: ``run(tx, now, events, after)`` inside a transaction, then return its
+        result once that transaction has committed (the write is durable when this returns).
+
+        **Group commit.** Writes queue; whoever holds the writer lock runs every queued write
+        in one transaction, each in its own savepoint (a write that raises is undone alone and
+        its caller gets the error), updating the index after each one so the next write of
+        the batch detects against it, then commits once — one fsync for the batch — and
+        publishes the events. If the commit fails, nothing of the batch is stored: the index
+        is rebuilt from the store and each write is retried alone.
+        """
+        job: _Job[T] = _Job(run)
+        with self._queue_lock:
+            self._queue.append(job)
         with self._lock:
-            with self.store.transaction() as tx:
-                yield tx, self._now(), events, after
-            for f in after:
-                f()
-            if events:
-                self.sink.publish(events)
+            if not job.done:
+                self._drain()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]
+
+    def _drain(self) -> None:
+        """Run the queued writes in batches (holding the writer lock)."""
+        while True:
+            with self._queue_lock:
+                batch = self._queue[:MAX_BATCH]
+                del self._queue[:MAX_BATCH]
+            if not batch:
+                return
+            try:
+                self._run_batch(batch)
+            except Exception:  # the commit failed: nothing of the batch is stored
+                _log.exception(
+                    "a batch of %d writes failed to commit; retrying one by one", len(batch)
+                )
+                self.rebuild_index()
+                for job in batch:
+                    try:
+                        self._run_batch([job])
+                    except Exception as exc:
+                        self.rebuild_index()
+                        job.error, job.events = exc, []
+            for job in batch:
+                if job.error is None and job.events:
+                    self.sink.publish(job.events)
+                job.done = True
+
+    def _run_batch(self, batch: list[_Job[Any]]) -> None:
+        with self.store.transaction() as tx:
+            for job in batch:
+                events: list[Event] = []
+                after: list[Callable[[], None]] = []
+                job.error, job.events = None, []
+                try:
+                    with tx.savepoint():
+                        job.result = job.run(tx, self._now(), events, after)
+                except Exception as exc:
+                    if tx.failed is not None:
+                        raise  # a store error: the whole transaction is lost
+                    job.error = exc
+                    continue
+                for f in after:
+                    f()
+                job.events = events
 
     @staticmethod
     def _replayed(

@@ -121,6 +121,15 @@ class Transaction(Protocol):
     Lists are ordered as each method says; ``None`` filters mean "any".
     """
 
+    @property
+    def failed(self) -> BaseException | None:
+        """The store error that aborted this transaction (then it can only roll back)."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: if its block raises, only that block's writes are undone."""
+        ...
+
     # parties and tokens
     def add_party(self, party: Party) -> None: ...
     def get_party(self, party_id: UUID) -> Party | None: ...

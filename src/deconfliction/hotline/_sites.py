@@ -80,7 +80,13 @@ class SiteServices(Core):
     ) -> SiteResult:
         """Register a protected site (``site.id``/``owner``/times are set here)."""
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> SiteResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_site(tx, rec)
@@ -98,6 +104,8 @@ class SiteServices(Core):
             result = self._site_write(tx, s, now, "registered", events, after)
             self._remember(tx, p, idempotency, self._ref(result), now)
             return result
+
+        return self._submit(run)
 
     def _check_site(self, s: ProtectedSite) -> None:
         limits = replace(self.limits, max_duration_s=float("inf"))
@@ -128,7 +136,13 @@ class SiteServices(Core):
         idempotency: Idempotency | None = None,
     ) -> SiteResult:
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> SiteResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_site(tx, rec)
@@ -151,6 +165,8 @@ class SiteServices(Core):
             self._remember(tx, p, idempotency, self._ref(result), now)
             return result
 
+        return self._submit(run)
+
     def withdraw_site(
         self,
         p: Principal,
@@ -160,7 +176,13 @@ class SiteServices(Core):
         idempotency: Idempotency | None = None,
     ) -> SiteResult:
         self._need(p, Role.OPERATOR)
-        with self._write() as (tx, now, events, after):
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> SiteResult:
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_site(tx, rec)
@@ -171,3 +193,5 @@ class SiteServices(Core):
             result = self._site_write(tx, new, now, "withdrawn", events, after)
             self._remember(tx, p, idempotency, self._ref(result), now)
             return result
+
+        return self._submit(run)

@@ -15,6 +15,7 @@ Every statement of a :class:`~deconfliction.store.SqlTransaction` goes through
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -63,6 +64,22 @@ class Executor:
     def close(self) -> None:
         """Mark the transaction as ended: any further use raises :class:`StoreError`."""
         self._open = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: if the block raises, only its own writes are undone and the
+        error propagates; the outer transaction stays usable unless a statement failed (then
+        :attr:`failed` is set and the whole transaction must be rolled back)."""
+        self._check_usable()
+        nested = self._conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if self._failed is None and nested.is_active:
+                nested.rollback()
+            raise
+        else:
+            nested.commit()
 
     def _check_usable(self) -> None:
         if not self._open:
