@@ -400,3 +400,54 @@ def test_group_commit_batches_concurrent_writes_and_isolates_failures(hub: Hub) 
         assert len(hub.hotline.list_conflicts(parties[i])) == 7
     stored = [a for p in parties for a, _ in hub.hotline.list_activities(p, scope="mine")]
     assert len(stored) == 8
+
+
+def test_a_failed_commit_loses_no_other_write_and_leaves_the_index_true(hub: Hub) -> None:
+    """A write whose transaction cannot commit (a deferred foreign-key violation, checked by
+    SQLite only at COMMIT) fails alone; the writes batched with it are retried and stored."""
+    import sqlalchemy as sa
+
+    blue, red = hub.party("Blue"), hub.party("Red")
+    barrier = threading.Barrier(3)
+    results: dict[str, object] = {}
+
+    def poison(tx: object, now: object, events: object, after: object) -> None:
+        conn = tx._conn  # type: ignore[attr-defined]
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            sa.text(
+                "INSERT INTO conflicts (id, kind, activity_id, activity_owner, activity_version,"
+                " other_id, other_owner, other_version, overlaps, detected_at, updated_at, status)"
+                " VALUES (:id, 'activity_activity', :a, :o, 1, :a, :o, 1, '[]', :t, :t, 'open')"
+            ),
+            {"id": uuid4().hex, "a": uuid4().hex, "o": uuid4().hex, "t": "2026-01-01 00:00:00"},
+        )
+
+    def go(name: str) -> None:
+        barrier.wait()
+        try:
+            if name == "poison":
+                hub.hotline._submit(poison)  # type: ignore[arg-type]
+                results[name] = "stored"
+            else:
+                p = blue if name == "blue" else red
+                results[name] = hub.hotline.file(p, draft(circle(2.0, 50.0)))
+        except Exception as exc:
+            results[name] = exc
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in ("blue", "poison", "red")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert isinstance(results["poison"], Exception)
+    assert "FOREIGN KEY" in str(results["poison"]), results["poison"]
+    assert not isinstance(results["blue"], Exception)
+    assert not isinstance(results["red"], Exception)
+    # both filings are stored and see each other; the index agrees with the store
+    (c,) = hub.hotline.list_conflicts(blue)
+    assert c.parties == (c.activity_owner, c.other_owner)
+    assert {c.activity_owner, c.other_owner} == {blue.party_id, red.party_id}
+    assert hub.hotline.index.volume_count == 2
+    r = hub.hotline.file(hub.party("Green"), draft(circle(2.0, 50.0)))
+    assert {x.other_owner for x in r.conflicts} == {blue.party_id, red.party_id}
