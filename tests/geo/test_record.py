@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 
 from deconfliction.geo import (
@@ -39,4 +40,5 @@ def test_reloaded_volumes_are_equal_and_decide_the_same(
     if isinstance(a.footprint, Polygon):
         assert isinstance(ra.footprint, Polygon)
         assert ra.footprint.radius_m == a.footprint.radius_m
-        assert ra.footprint._lat_range == a.footprint._lat_range
+        # re-densified on reload: the same ring up to the last bit of a coordinate
+        assert ra.footprint._lat_range == pytest.approx(a.footprint._lat_range, abs=1e-12)
