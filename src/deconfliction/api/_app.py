@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction import __version__
@@ -22,7 +23,7 @@ from deconfliction.api._ratelimit import RateLimiter
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
 from deconfliction.bus import InProcessBus
-from deconfliction.errors import InvalidPolicy
+from deconfliction.errors import DeconflictionError, InvalidPolicy
 from deconfliction.hotline import Clock, Hotline
 from deconfliction.model import Policy
 from deconfliction.store import open_store
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             with request.app.state.hotline.store.read() as tx:
                 tx.list_parties()
-        except Exception:
+        except (SQLAlchemyError, DeconflictionError):  # anything else is a bug: let it surface
             _log.exception("readiness check failed")
             return problem(503, "the store is not reachable")
         return JSONResponse(

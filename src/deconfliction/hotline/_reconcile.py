@@ -94,15 +94,12 @@ def _disclose(
     return site_json(site, full=False)
 
 
-def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> set[UUID]:
-    """Supersede every current notice about ``activity_id``; return who had one."""
-    had: set[UUID] = set()
+def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> None:
+    """Supersede every current notice about ``activity_id``; tell each recipient."""
     for n in tx.notices_of_activity(activity_id, current_only=True):
         s = n.superseded(now)
         tx.update_notice(s)
-        had.add(n.recipient)
         _emit(tx, out, n.recipient, "notice.superseded", {"notice": notice_json(s)}, now)
-    return had
 
 
 def _summary(reason: NoticeReason, act: Activity, owner_name: str) -> str:
@@ -197,9 +194,11 @@ def reconcile_activity(
         other_owner = f.subject.owner
         assert isinstance(other_owner, UUID)
         old = existing.get(oid)
-        site = tx.get_site(oid) if is_site else None
         if old is None:
-            other_version = site.version if site else _activity_version(tx, oid)
+            # the other side, read once: its version for the conflict, its view for the event
+            site = tx.get_site(oid) if is_site else None
+            other = None if is_site else tx.get_activity(oid)
+            other_version = site.version if site else (other.version if other else 0)
             c = Conflict(
                 uuid4(),
                 ConflictKind.ACTIVITY_SITE if is_site else ConflictKind.ACTIVITY_ACTIVITY,
@@ -217,10 +216,8 @@ def reconcile_activity(
             detected: dict[str, Any] = {"conflict": conflict_json(c)}
             if site is not None:
                 detected["site"] = _disclose(tx, out, site, c, now)
-            else:
-                other = tx.get_activity(oid)
-                if other is not None:
-                    detected["other_activity"] = activity_json(other, full=False)
+            elif other is not None:
+                detected["other_activity"] = activity_json(other, full=False)
             _emit(tx, out, act.owner, "conflict.detected", detected, now)
         else:
             mine = old.activity_id == act.id
@@ -270,11 +267,6 @@ def reconcile_activity(
     )
     out.flush(tx, now)
     return out
-
-
-def _activity_version(tx: Transaction, activity_id: UUID) -> int:
-    a = tx.get_activity(activity_id)
-    return a.version if a else 0
 
 
 def reconcile_site(

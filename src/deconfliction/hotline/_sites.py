@@ -126,15 +126,17 @@ class SiteServices(Core):
             raise VersionConflict("site", site_id, expected, s.version)
         return s
 
-    def amend_site(
+    def _change_site(
         self,
         p: Principal,
         site_id: UUID,
         expected_version: int,
-        site: ProtectedSite,
-        *,
-        idempotency: Idempotency | None = None,
+        idempotency: Idempotency | None,
+        change: str,
+        next_version: Callable[[ProtectedSite, datetime], ProtectedSite],
     ) -> SiteResult:
+        """The write shared by amend and withdraw: replay, ownership and version checks, the
+        next version (from ``next_version(old, now)``), its conflicts and notices."""
         self._need(p, Role.OPERATOR)
 
         def run(
@@ -147,6 +149,25 @@ class SiteServices(Core):
             if rec is not None:
                 return self._replay_site(tx, rec)
             old = self._owned_site(tx, p, site_id, expected_version)
+            new = next_version(old, now)
+            if not tx.update_site(new, old.version):  # pragma: no cover
+                raise VersionConflict("site", site_id, old.version, old.version + 1)
+            result = self._site_write(tx, new, now, change, events, after)
+            self._remember(tx, p, idempotency, self._ref(result), now)
+            return result
+
+        return self._submit(run)
+
+    def amend_site(
+        self,
+        p: Principal,
+        site_id: UUID,
+        expected_version: int,
+        site: ProtectedSite,
+        *,
+        idempotency: Idempotency | None = None,
+    ) -> SiteResult:
+        def amended(old: ProtectedSite, now: datetime) -> ProtectedSite:
             if old.state is not SiteState.ACTIVE:
                 raise InvalidTransition("a withdrawn site cannot be amended")
             new = replace(
@@ -159,13 +180,9 @@ class SiteServices(Core):
                 state=SiteState.ACTIVE,
             )
             self._check_site(new)
-            if not tx.update_site(new, old.version):  # pragma: no cover
-                raise VersionConflict("site", site_id, old.version, old.version + 1)
-            result = self._site_write(tx, new, now, "amended", events, after)
-            self._remember(tx, p, idempotency, self._ref(result), now)
-            return result
+            return new
 
-        return self._submit(run)
+        return self._change_site(p, site_id, expected_version, idempotency, "amended", amended)
 
     def withdraw_site(
         self,
@@ -175,23 +192,11 @@ class SiteServices(Core):
         *,
         idempotency: Idempotency | None = None,
     ) -> SiteResult:
-        self._need(p, Role.OPERATOR)
-
-        def run(
-            tx: Transaction,
-            now: datetime,
-            events: list[Event],
-            after: list[Callable[[], None]],
-        ) -> SiteResult:
-            rec = self._replayed(tx, p, idempotency)
-            if rec is not None:
-                return self._replay_site(tx, rec)
-            old = self._owned_site(tx, p, site_id, expected_version)
-            new = old.withdrawn(now)
-            if not tx.update_site(new, old.version):  # pragma: no cover
-                raise VersionConflict("site", site_id, old.version, old.version + 1)
-            result = self._site_write(tx, new, now, "withdrawn", events, after)
-            self._remember(tx, p, idempotency, self._ref(result), now)
-            return result
-
-        return self._submit(run)
+        return self._change_site(
+            p,
+            site_id,
+            expected_version,
+            idempotency,
+            "withdrawn",
+            lambda old, now: old.withdrawn(now),
+        )

@@ -1,7 +1,7 @@
 """API token secrets: 256-bit random, shown once, stored only as a SHA-256 hash.
 
 A SHA-256 of a 256-bit random secret cannot be reversed or brute-forced, so a slow password
-hash would add nothing; lookups go by hash, and the final comparison is constant-time.
+hash would add nothing; lookups go by that hash (an equality test on it reveals nothing usable about a secret).
 
 >>> s = new_secret()
 >>> s.startswith("dh_") and len(s) == 46
@@ -13,10 +13,9 @@ True
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
-__all__ = ["PREFIX_LEN", "hash_secret", "new_secret", "same_hash"]
+__all__ = ["PREFIX_LEN", "hash_secret", "new_secret"]
 
 _MARK = "dh_"
 PREFIX_LEN = 8
@@ -31,8 +30,3 @@ def new_secret() -> str:
 def hash_secret(secret: str) -> bytes:
     """The stored form of a secret."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
-
-
-def same_hash(a: bytes, b: bytes) -> bool:
-    """Constant-time equality of two hashes."""
-    return hmac.compare_digest(a, b)
