@@ -116,8 +116,8 @@ class Executor:
             raise StoreError(f"{what}: this transaction is read-only")
         return self._exec(stmt, what, params)
 
-    def _one(self, stmt: sa.Select[Any], what: str) -> RowMapping | None:
-        return self._exec(stmt, what).mappings().one_or_none()
+    def _one(self, stmt: sa.Select[Any], what: str, params: Params = None) -> RowMapping | None:
+        return self._exec(stmt, what, params).mappings().one_or_none()
 
-    def _all(self, stmt: sa.Select[Any], what: str) -> Sequence[RowMapping]:
-        return self._exec(stmt, what).mappings().all()
+    def _all(self, stmt: sa.Select[Any], what: str, params: Params = None) -> Sequence[RowMapping]:
+        return self._exec(stmt, what, params).mappings().all()
