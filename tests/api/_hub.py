@@ -82,9 +82,13 @@ def bootstrap(data_dir: Path) -> str:
 class Hub:
     """A ``uvicorn`` subprocess serving ``deconfliction.api:create_app`` on ``data_dir``."""
 
-    def __init__(self, data_dir: Path, *, heartbeat_s: float = 1.0) -> None:
+    def __init__(
+        self, data_dir: Path, *, heartbeat_s: float = 1.0, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.heartbeat_s = heartbeat_s
+        self.extra_env = dict(env or {})
+        """More ``DECONFLICTION_*`` settings for the server (e.g. a policy file)."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0
@@ -108,7 +112,7 @@ class Hub:
             "DECONFLICTION_DATA_DIR": str(self.data_dir),
             "DECONFLICTION_PROGRESS": "false",
             "DECONFLICTION_HEARTBEAT_S": str(self.heartbeat_s),
-        }
+        } | self.extra_env
         env.pop("DECONFLICTION_DATABASE_URL", None)
         self.port = free_port()
         self.starts += 1

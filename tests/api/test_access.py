@@ -68,12 +68,20 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/conflicts/{conflict_id}"): OBJECT,
     ("GET", "/v1/notices"): SELF,
     ("GET", "/v1/notices/{notice_id}"): OBJECT,
+    ("POST", "/v1/notices/delivered"): SELF,
+    ("POST", "/v1/notices/{notice_id}/read"): OBJECT,
+    ("POST", "/v1/notices/{notice_id}/acknowledge"): OBJECT,
+    ("POST", "/v1/notices/{notice_id}/object"): OBJECT,
     ("GET", "/v1/events"): SELF,
+    ("GET", "/v1/ledger/key"): PUBLIC,
+    ("GET", "/v1/ledger"): SELF,
     ("WS", "/v1/stream"): SELF,
 }
 
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
 READ_ONLY_POSTS = {("POST", "/v1/activities/check")}
+# an observer watching the hotline confirms receipt and marks notices read (never answers)
+OBSERVER_POSTS = {("POST", "/v1/notices/delivered"), ("POST", "/v1/notices/{notice_id}/read")}
 PARTY_FIELDS = {"id", "name", "kind", "contact", "languages", "created_at", "version"}
 
 
@@ -208,6 +216,10 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {"name": f"Rogue {far}", "kind": "other"}
     elif (method, path) == ("POST", "/v1/parties/{party_id}/tokens"):
         kw["json"] = {"role": "admin"}
+    elif (method, path) == ("POST", "/v1/notices/delivered"):
+        kw["json"] = {"seq": 0}
+    elif (method, path) == ("POST", "/v1/notices/{notice_id}/object"):
+        kw["json"] = {"reason": "hijacked objection"}
     return url, kw
 
 
@@ -274,6 +286,8 @@ def test_another_partys_objects_are_out_of_reach(
     tokens = hub.client(admin).get(f"/v1/parties/{world.blue.id}/tokens").json()
     assert all(t["revoked_at"] is None for t in tokens)
     assert len(tokens) == 2
+    n = world.blue.op.get(f"/v1/notices/{world.notice_id}").json()
+    assert (n["read_at"], n["answered_at"], n["objection"]) == (None, None, None)
 
 
 def test_an_affected_party_sees_but_cannot_touch(world: World) -> None:
@@ -335,7 +349,11 @@ def test_stream_without_a_token_is_closed(hub: Hub) -> None:
 @pytest.mark.parametrize(
     ("method", "path"),
     routes(
-        lambda m, p: m in WRITE_METHODS and ROUTES[m, p] != PUBLIC and (m, p) not in READ_ONLY_POSTS
+        lambda m, p: (
+            m in WRITE_METHODS
+            and ROUTES[m, p] != PUBLIC
+            and (m, p) not in READ_ONLY_POSTS | OBSERVER_POSTS
+        )
     ),
 )
 def test_observer_cannot_write_even_its_own(method: str, path: str, world: World) -> None:
@@ -356,6 +374,9 @@ def test_observer_may_read_and_dry_run(world: World) -> None:
     assert obs.get("/v1/notices").status_code == 200
     chk = obs.post("/v1/activities/check", json=activity_body("probe", feature(*spot())))
     assert chk.status_code == 200, chk.text
+    assert obs.post("/v1/notices/delivered", json={"seq": 0}).json() == {"delivered": []}
+    ack = obs.post(f"/v1/notices/{world.notice_id}/acknowledge")
+    assert ack.status_code == 403, ack.text
 
 
 @pytest.mark.parametrize(("method", "path"), routes(lambda m, p: ROUTES[m, p] == ADMIN))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -15,13 +17,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction import __version__
-from deconfliction.api import _routes_activities, _routes_admin, _routes_inbox, _routes_sites
+from deconfliction.api import (
+    _routes_activities,
+    _routes_admin,
+    _routes_inbox,
+    _routes_ledger,
+    _routes_sites,
+)
 from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
 from deconfliction.api._ratelimit import RateLimiter
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
+from deconfliction.audit import Ledger
 from deconfliction.bus import InProcessBus
 from deconfliction.errors import DeconflictionError, InvalidPolicy
 from deconfliction.hotline import Clock, Hotline
@@ -54,10 +63,10 @@ def load_policy(settings: Settings) -> Policy:
 def build_hotline(settings: Settings, bus: InProcessBus, clock: Clock | None = None) -> Hotline:
     """Open (and migrate) the store and build the service; the index is not loaded yet."""
     policy = load_policy(settings)
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the hub key lives there
     store = open_store(settings.effective_database_url())
-    return Hotline(store, policy, clock=clock, sink=bus)
+    ledger = Ledger.open(settings.data_dir)
+    return Hotline(store, policy, clock=clock, sink=bus, recorder=ledger)
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -87,6 +96,20 @@ def _progress_bar(enabled: bool) -> Any:
     return update
 
 
+async def _sweep(hotline: Hotline, interval_s: float) -> None:
+    """Expire overdue notices every ``interval_s``. A failed sweep is logged and the next
+    one retries: deadlines must keep being watched whatever one sweep hit."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            expired = await run_in_threadpool(hotline.expire_due)
+        except Exception:  # keep sweeping; the error is logged with its traceback
+            _log.exception("expiring overdue notices failed; retrying in %.1f s", interval_s)
+            continue
+        if expired:
+            _log.info("%d notice(s) passed their answer deadline", len(expired))
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """The hub's ASGI app. The store opens and the index is rebuilt when it starts."""
     settings = settings or Settings()
@@ -101,10 +124,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.ready = True
         app.state.rebuild_s = time.perf_counter() - t0
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
+        sweeper = asyncio.create_task(_sweep(hotline, settings.sweep_interval_s))
         try:
             yield
         finally:
             app.state.ready = False
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             hotline.store.close()
 
     app = FastAPI(
@@ -120,7 +147,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.ready = False
     install_problem_handlers(app)
-    for r in (_routes_admin, _routes_activities, _routes_sites, _routes_inbox):
+    for r in (_routes_admin, _routes_activities, _routes_sites, _routes_inbox, _routes_ledger):
         app.include_router(r.router)
     app.include_router(stream_router)
 

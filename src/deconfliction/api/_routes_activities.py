@@ -47,6 +47,7 @@ def filing_json(r: FilingResult) -> dict[str, Any]:
         "required_lead_time_s": r.required_lead_time_s,
         "late": r.late,
         "replayed": r.replayed,
+        "receipt": None if r.receipt is None else r.receipt.to_json(),
     }
 
 

@@ -8,8 +8,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from deconfliction.api._deps import Caller, HotlineDep
-from deconfliction.api._schemas import ConflictOut, EventOut, NoticeOut
-from deconfliction.hotline import conflict_json, event_json, notice_json
+from deconfliction.api._schemas import (
+    ConflictOut,
+    DeliveryIn,
+    DeliveryOut,
+    EventOut,
+    NoticeOut,
+    NoticeStepOut,
+    ObjectionIn,
+)
+from deconfliction.hotline import NoticeStep, conflict_json, event_json, notice_json
 
 __all__ = ["router"]
 
@@ -53,6 +61,53 @@ def list_notices(
 @router.get("/notices/{notice_id}", response_model=NoticeOut)
 def get_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
     return notice_json(hotline.get_notice(caller, notice_id))
+
+
+def _step(s: NoticeStep) -> dict[str, Any]:
+    return {
+        "notice": notice_json(s.notice),
+        "receipt": None if s.receipt is None else s.receipt.to_json(),
+    }
+
+
+@router.post(
+    "/notices/delivered",
+    response_model=DeliveryOut,
+    summary="Confirm receipt of my stream up to a seq (the WebSocket can do it too)",
+)
+def confirm_delivery(body: DeliveryIn, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    """For clients that poll ``/v1/events``: every notice sent with an event up to ``seq``
+    is delivered now (the first confirmation counts)."""
+    return {"delivered": [notice_json(n) for n in hotline.confirm_delivery(caller, body.seq)]}
+
+
+@router.post(
+    "/notices/{notice_id}/read", response_model=NoticeStepOut, summary="Mark a notice read"
+)
+def read_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    return _step(hotline.read_notice(caller, notice_id))
+
+
+@router.post(
+    "/notices/{notice_id}/acknowledge",
+    response_model=NoticeStepOut,
+    summary="Acknowledge: received and understood (never approval)",
+)
+def acknowledge_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    """The answer is recorded on the ledger (the response carries its receipt) and the
+    activity's owner sees it at once. One answer per notice (a second one is 409)."""
+    return _step(hotline.acknowledge(caller, notice_id))
+
+
+@router.post(
+    "/notices/{notice_id}/object",
+    response_model=NoticeStepOut,
+    summary="Object, with a reason the activity's owner sees at once",
+)
+def object_notice(
+    notice_id: UUID, body: ObjectionIn, caller: Caller, hotline: HotlineDep
+) -> dict[str, Any]:
+    return _step(hotline.object(caller, notice_id, body.reason))
 
 
 @router.get(

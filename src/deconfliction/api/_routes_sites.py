@@ -31,6 +31,7 @@ def _result(r: SiteResult) -> dict[str, Any]:
         "conflicts": [conflict_json(c) for c in r.conflicts],
         "notices": [notice_json(n) for n in r.notices],
         "replayed": r.replayed,
+        "receipt": None if r.receipt is None else r.receipt.to_json(),
     }
 
 

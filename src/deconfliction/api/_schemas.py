@@ -189,6 +189,15 @@ class ConflictOut(BaseModel):
     resolved_at: datetime | None
 
 
+class ReceiptOut(BaseModel):
+    """Proof that the hub recorded an entry: check ``signature`` over ``hash`` with the hub
+    key (``GET /v1/ledger/key``), then find the entry at ``seq`` in the ledger."""
+
+    seq: int
+    hash: str = Field(description="SHA-256 chain hash of the entry, hex")
+    signature: str = Field(description="the hub's Ed25519 signature of the hash, base64")
+
+
 class NoticeOut(BaseModel):
     id: str
     recipient: str
@@ -203,8 +212,43 @@ class NoticeOut(BaseModel):
     required_lead_time_s: float
     late: bool
     deadline: datetime
-    status: str
+    status: str = Field(
+        description="queued, delivered, read, acknowledged, objected, expired or superseded"
+    )
     status_at: datetime | None
+    owner: str | None = Field(None, description="the activity's owner")
+    needs_answer: bool = Field(
+        True, description="whether an acknowledgement or objection is expected by the deadline"
+    )
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    answered_at: datetime | None = None
+    objection: str | None = Field(None, description="the recipient's reason, when it objected")
+    expired_at: datetime | None = None
+    receipt: ReceiptOut | None = Field(None, description="the ledger receipt of sending it")
+
+
+class NoticeStepOut(BaseModel):
+    """A notice after a lifecycle step, with the ledger receipt of that step."""
+
+    notice: NoticeOut
+    receipt: ReceiptOut | None = None
+
+
+class ObjectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="why (shown to the owner)")
+
+
+class DeliveryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=0, description="every event of my stream up to this seq was received")
+
+
+class DeliveryOut(BaseModel):
+    delivered: list[NoticeOut]
 
 
 class FilingOut(BaseModel):
@@ -217,6 +261,7 @@ class FilingOut(BaseModel):
     required_lead_time_s: float
     late: bool = Field(description="less notice than the policy asks: flagged, never refused")
     replayed: bool = Field(description="an Idempotency-Key matched an earlier identical request")
+    receipt: ReceiptOut | None = Field(None, description="the ledger receipt of this version")
 
 
 class SiteOut(BaseModel):
@@ -245,6 +290,7 @@ class SiteResultOut(BaseModel):
     conflicts: list[ConflictOut]
     notices: list[NoticeOut]
     replayed: bool
+    receipt: ReceiptOut | None = None
 
 
 class PreviewOut(BaseModel):

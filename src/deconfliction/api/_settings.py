@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     log_format: str = Field(default="text", pattern="^(text|json)$")
     progress: bool = True
     """Show a progress bar while the index is rebuilt at start."""
+    sweep_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """How often notices past their answer deadline are expired (and their owners told)."""
 
     def effective_database_url(self) -> str:
         if self.database_url:

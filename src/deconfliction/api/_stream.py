@@ -7,6 +7,10 @@
   ``{"seq", "type", "at", "data"}`` and seqs are 1, 2, 3… per party with no gaps, so a
   client that reconnects with the last seq it saw misses nothing.
 * ``{"type": "heartbeat", "at", "last_seq"}`` is sent every ``heartbeat_s`` seconds.
+* The client confirms receipt by sending ``{"type": "delivered", "seq": N}``: every
+  notice sent with an event up to N is then *delivered* (hub-stamped, on the ledger, and
+  its sender told). A confirmation that cannot be taken (a seq ahead of the stream, bad
+  JSON) is answered with ``{"type": "error", "detail"}``; the stream stays open.
 """
 
 from __future__ import annotations
@@ -90,10 +94,26 @@ async def _pump(
             last = e.seq
 
 
-async def _drain_client(ws: WebSocket) -> None:
-    """Read (and for now ignore) client messages, so a disconnect is noticed at once."""
+async def _read_client(ws: WebSocket, hotline: Hotline, p: Principal) -> None:
+    """Take the client's delivery confirmations (and notice a disconnect at once)."""
     while True:
-        await ws.receive_text()
+        text = await ws.receive_text()
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            msg = None
+        if not isinstance(msg, dict) or msg.get("type") != "delivered":
+            detail = 'expected {"type": "delivered", "seq": N}'
+            await ws.send_text(json.dumps({"type": "error", "detail": detail}))
+            continue
+        seq = msg.get("seq")
+        if isinstance(seq, bool) or not isinstance(seq, int):
+            await ws.send_text(json.dumps({"type": "error", "detail": "seq must be an integer"}))
+            continue
+        try:
+            await run_in_threadpool(hotline.confirm_delivery, p, seq)
+        except DeconflictionError as exc:
+            await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
 
 
 @router.websocket("/v1/stream")
@@ -115,7 +135,7 @@ async def stream(ws: WebSocket, since: int = 0) -> None:
         return
     sub = bus.subscribe(p.party_id)  # before reading the store: nothing falls in between
     pump = asyncio.create_task(_pump(ws, hotline, p, sub, since, heartbeat_s))
-    reader = asyncio.create_task(_drain_client(ws))
+    reader = asyncio.create_task(_read_client(ws, hotline, p))
     try:
         done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
         for t in done:

@@ -24,7 +24,7 @@ back together with the change it records:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -33,15 +33,17 @@ from uuid import UUID
 from deconfliction.audit._canonical import JsonValue
 from deconfliction.audit._chain import Actor, Draft, Entry, PartySignature, Redacted, seal
 from deconfliction.audit._export import Bound, BundleSummary, write_bundle
-from deconfliction.audit._keys import HubKey, PublicKey, verify_submission
+from deconfliction.audit._keys import HubKey, PublicKey, b64encode, verify_submission
 from deconfliction.audit._verify import PartyKeys, Signatures, Verifier, VerifyResult
 from deconfliction.errors import InvalidSignature, NotFound
+from deconfliction.hotline import Fact, Principal, Receipt, Transaction
 from deconfliction.store import (
     LedgerRow,
     PartyKeyRow,
     SqlTransaction,
     add_party_key,
     append_ledger_row,
+    append_ledger_rows,
     ledger_head_row,
     ledger_rows,
     ledger_seq_at,
@@ -53,6 +55,20 @@ __all__ = ["KEY_REGISTERED", "KEY_REVOKED", "Ledger", "verify_rows"]
 
 KEY_REGISTERED = "party_key.registered"
 KEY_REVOKED = "party_key.revoked"
+
+
+def _row_of(entry: Entry, draft: Draft) -> LedgerRow:
+    return LedgerRow(
+        seq=entry.seq,
+        at=draft.at,
+        type=draft.type,
+        actor_party=draft.actor.party,
+        body=entry.body,
+        digest=entry.digest,
+        prev_hash=entry.prev_hash,
+        hash=entry.hash,
+        hub_sig=entry.hub_sig,
+    )
 
 
 def _entry(row: LedgerRow) -> Entry:
@@ -76,6 +92,35 @@ class Ledger:
         return self._key.public_key
 
     # -- writing -----------------------------------------------------------------------------
+
+    def record(
+        self,
+        tx: Transaction,
+        at: datetime,
+        actor: Principal | None,
+        facts: Sequence[Fact],
+    ) -> list[Receipt]:
+        """The hotline's :class:`~deconfliction.hotline.Recorder`: seal ``facts`` as
+        consecutive entries and store them in ``tx`` with one batched insert."""
+        if not facts:
+            return []
+        if not isinstance(tx, SqlTransaction):  # pragma: no cover - wiring error
+            raise TypeError(f"the ledger needs a SqlTransaction, got {type(tx).__name__}")
+        who = Actor(None) if actor is None else Actor(actor.party_id, actor.token_id)
+        drafts = [Draft(at, who, f.type, f.parties, f.payload) for f in facts]
+        sealed: list[Entry] = []
+
+        def make(first: int, prev_hash: bytes) -> list[LedgerRow]:
+            rows = []
+            for i, d in enumerate(drafts):
+                entry = seal(d, first + i, prev_hash, self._key)
+                prev_hash = entry.hash
+                sealed.append(entry)
+                rows.append(_row_of(entry, d))
+            return rows
+
+        append_ledger_rows(tx, make)
+        return [Receipt(e.seq, e.hash.hex(), b64encode(e.hub_sig)) for e in sealed]
 
     def append(
         self,
@@ -101,17 +146,7 @@ class Ledger:
         def make(seq: int, prev_hash: bytes) -> LedgerRow:
             entry = seal(draft, seq, prev_hash, self._key)
             sealed.append(entry)
-            return LedgerRow(
-                seq=entry.seq,
-                at=at,
-                type=type,
-                actor_party=actor.party,
-                body=entry.body,
-                digest=entry.digest,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-                hub_sig=entry.hub_sig,
-            )
+            return _row_of(entry, draft)
 
         append_ledger_row(tx, make)
         return sealed[-1]

@@ -45,6 +45,7 @@ from deconfliction.cli._client import HubClient, resolve_config
 from deconfliction.cli._demo import add_demo_parser
 from deconfliction.cli._errors import EXIT_USAGE, CliError
 from deconfliction.cli._inbox import add_inbox_parsers
+from deconfliction.cli._ledger import add_ledger_parser
 from deconfliction.cli._serve import add_serve_parser
 from deconfliction.cli._sites import add_site_parser
 from deconfliction.errors import DeconflictionError
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     add_site_parser(sub, common)
     add_inbox_parsers(sub, common)
     add_demo_parser(sub)
+    add_ledger_parser(sub)
     c = sub.add_parser(
         "check", help="list the conflicts between the volumes of a GeoJSON file (local)"
     )

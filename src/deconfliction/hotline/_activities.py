@@ -30,6 +30,7 @@ from deconfliction.hotline._ports import (
 )
 from deconfliction.hotline._reconcile import (
     Outcome,
+    receipt_from,
     reconcile_activity,
     replay_lists,
 )
@@ -94,6 +95,7 @@ class ActivityServices(Core):
             notices=tuple(out.notices),
             lead_time_s=(act.start - now).total_seconds(),
             required_lead_time_s=kp.min_lead_time_s,
+            receipt=out.receipt,
         )
 
     @staticmethod
@@ -110,6 +112,7 @@ class ActivityServices(Core):
             float(ref["lead_time_s"]),
             float(ref["required_lead_time_s"]),
             replayed=True,
+            receipt=receipt_from(ref),
         )
 
     def file(
@@ -144,7 +147,15 @@ class ActivityServices(Core):
                 self.index, self.policy, self._kinds, act.volumes, act.owner, act.kind
             )
             out = reconcile_activity(
-                tx, act, found, self.policy, now, change="filed", names=self._names
+                tx,
+                act,
+                found,
+                self.policy,
+                now,
+                change="filed",
+                names=self._names,
+                recorder=self.recorder,
+                actor=p,
             )
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -207,7 +218,15 @@ class ActivityServices(Core):
                 self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
             )
             out = reconcile_activity(
-                tx, new, found, self.policy, now, change="amended", names=self._names
+                tx,
+                new,
+                found,
+                self.policy,
+                now,
+                change="amended",
+                names=self._names,
+                recorder=self.recorder,
+                actor=p,
             )
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -247,7 +266,15 @@ class ActivityServices(Core):
             else:
                 found = {}
             out = reconcile_activity(
-                tx, new, found, self.policy, now, change=change, names=self._names
+                tx,
+                new,
+                found,
+                self.policy,
+                now,
+                change=change,
+                names=self._names,
+                recorder=self.recorder,
+                actor=p,
             )
             result = self._result(
                 tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved

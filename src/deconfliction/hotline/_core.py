@@ -33,6 +33,7 @@ from deconfliction.hotline._ports import (
     EventSink,
     IdempotencyRecord,
     Principal,
+    Recorder,
     Store,
     Transaction,
 )
@@ -98,8 +99,11 @@ class Core:
         clock: Clock | None = None,
         sink: EventSink | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        recorder: Recorder | None = None,
     ) -> None:
         self.store = store
+        self.recorder = recorder
+        """The ledger (None: run without one — tests and the ledger benchmark's baseline)."""
         self.policy = policy
         self.clock: Clock = clock or SystemClock()
         self.sink: EventSink = sink or _NoSink()
@@ -257,6 +261,8 @@ class Core:
         }
         if isinstance(r, FilingResult):
             ref |= {"lead_time_s": r.lead_time_s, "required_lead_time_s": r.required_lead_time_s}
+        if r.receipt is not None:
+            ref["receipt"] = r.receipt.to_json()
         return ref
 
     @staticmethod

@@ -164,6 +164,14 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "deadline": iso(n.deadline),
         "status": n.status.value,
         "status_at": iso(n.status_at),
+        "owner": None if n.owner is None else str(n.owner),
+        "needs_answer": n.needs_answer,
+        "delivered_at": iso(n.delivered_at),
+        "read_at": iso(n.read_at),
+        "answered_at": iso(n.answered_at),
+        "objection": n.objection,
+        "expired_at": iso(n.expired_at),
+        "receipt": None if n.receipt is None else dict(n.receipt),
     }
 
 

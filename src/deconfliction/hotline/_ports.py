@@ -30,9 +30,12 @@ __all__ = [
     "Disclosure",
     "Event",
     "EventSink",
+    "Fact",
     "IdempotencyRecord",
     "LiveActivity",
     "Principal",
+    "Receipt",
+    "Recorder",
     "Store",
     "TokenInfo",
     "Transaction",
@@ -202,7 +205,10 @@ class Transaction(Protocol):
         ...
 
     # notices
-    def add_notice(self, notice: Notice) -> None: ...
+    def add_notice(self, notice: Notice, *, event_seq: int | None = None) -> None:
+        """Insert a notice; ``event_seq``: the seq of its event in the recipient's stream."""
+        ...
+
     def update_notice(self, notice: Notice) -> None: ...
     def get_notice(self, notice_id: UUID) -> Notice | None: ...
     def notices_of_activity(
@@ -215,6 +221,16 @@ class Transaction(Protocol):
         self, recipient: UUID, *, activity_id: UUID | None = None, limit: int | None = None
     ) -> list[Notice]:
         """The recipient's notices, newest first."""
+        ...
+
+    def notices_undelivered_through(self, recipient: UUID, seq: int) -> list[Notice]:
+        """The recipient's notices not yet delivered whose stream event's seq is ≤ ``seq``,
+        in seq order."""
+        ...
+
+    def notices_due(self, now: datetime, *, limit: int = 500) -> list[Notice]:
+        """Notices that call for an answer, have none, and whose deadline is ≤ ``now``
+        (not expired or superseded yet): oldest deadline first."""
         ...
 
     # disclosures of protected sites
@@ -249,6 +265,48 @@ class Transaction(Protocol):
     # idempotency keys
     def get_idempotency(self, party_id: UUID, key: str) -> IdempotencyRecord | None: ...
     def put_idempotency(self, record: IdempotencyRecord) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """What a write hands the ledger: one entry to record in its transaction.
+
+    ``parties``: who may read it in full besides the actor's party (every other party sees
+    only its hashes). The payload must be JSON-ready.
+    """
+
+    type: str
+    payload: Mapping[str, Any]
+    parties: tuple[UUID, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The hub's proof that it recorded an entry: ledger seq, chain hash (hex) and the hub's
+    Ed25519 signature of it (base64) — verifiable with the hub's public key alone."""
+
+    seq: int
+    hash: str
+    signature: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "signature": self.signature}
+
+
+class Recorder(Protocol):
+    """The ledger, as the hotline sees it (implemented by ``deconfliction.audit``)."""
+
+    def record(
+        self,
+        tx: Transaction,
+        at: datetime,
+        actor: Principal | None,
+        facts: Sequence[Fact],
+    ) -> list[Receipt]:
+        """Append ``facts`` to the ledger inside ``tx`` (they commit or roll back with the
+        change they record), in order; one receipt per fact. ``actor`` None: the hub itself
+        (e.g. a deadline passing)."""
+        ...
 
 
 class Store(Protocol):

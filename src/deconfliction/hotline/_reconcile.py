@@ -8,7 +8,12 @@ Rules:
 * a conflict is identified by its pair of objects; later versions update it, and it is
   resolved (never deleted) when the two no longer meet;
 * a protected site's footprint and category reach another party only through a conflict
-  event, and each time they do a :class:`Disclosure` is recorded.
+  event, and each time they do a :class:`Disclosure` is recorded;
+* every change is also a ledger fact (:class:`~deconfliction.hotline.Fact`), recorded in
+  the same transaction when the write completes (:meth:`Outcome.flush`): the version
+  (owner only), each conflict (both owners), each disclosure, each notice sent or
+  superseded (recipient and owner, with what the recipient was shown). A sent notice
+  carries the receipt of its entry — in its row and in the recipient's stream event.
 """
 
 from __future__ import annotations
@@ -21,8 +26,22 @@ from uuid import UUID, uuid4
 
 from deconfliction.detect import SubjectKind
 from deconfliction.hotline._detection import Found
-from deconfliction.hotline._json import activity_json, conflict_json, notice_json, site_json
-from deconfliction.hotline._ports import Disclosure, Event, Transaction
+from deconfliction.hotline._json import (
+    activity_json,
+    conflict_json,
+    disclosure_json,
+    notice_json,
+    site_json,
+)
+from deconfliction.hotline._ports import (
+    Disclosure,
+    Event,
+    Fact,
+    Principal,
+    Receipt,
+    Recorder,
+    Transaction,
+)
 from deconfliction.model import (
     Activity,
     Conflict,
@@ -34,7 +53,14 @@ from deconfliction.model import (
     VolumeOverlap,
 )
 
-__all__ = ["Outcome", "reconcile_activity", "reconcile_site", "supersede_notices"]
+__all__ = [
+    "Outcome",
+    "receipt_from",
+    "reconcile_activity",
+    "reconcile_site",
+    "replay_lists",
+    "supersede_notices",
+]
 
 _STATE_REASONS = {
     "activated": NoticeReason.ACTIVATED,
@@ -44,20 +70,63 @@ _STATE_REASONS = {
 
 
 @dataclass
-class Outcome:
-    """What one write produced (events are already stored; published after commit)."""
+class _SentNotice:
+    index: int  # in Outcome.notices
+    fact: int  # in Outcome.facts
+    event: int  # in Outcome.pending
+    payload: dict[str, Any]  # the event's payload (gets the notice with its receipt)
 
+
+@dataclass
+class Outcome:
+    """What one write produced (events are stored and facts recorded by :meth:`flush`;
+    events are published after commit)."""
+
+    recorder: Recorder | None = None
+    actor: Principal | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     resolved: list[Conflict] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     pending: list[tuple[UUID, str, Mapping[str, Any]]] = field(default_factory=list)
     """Events to store when the write is complete (:meth:`flush`), in order."""
+    facts: list[Fact] = field(default_factory=list)
+    """Ledger facts to record when the write is complete, in order."""
+    main: Fact | None = None
+    """The write's own fact (the new version), recorded first."""
+    receipt: Receipt | None = None
+    """The receipt of :attr:`main` once flushed (None without a ledger)."""
+    _sent: list[_SentNotice] = field(default_factory=list)
+
+    def fact(self, type_: str, payload: Mapping[str, Any], *parties: UUID) -> int:
+        self.facts.append(Fact(type_, payload, tuple(parties)))
+        return len(self.facts) - 1
 
     def flush(self, tx: Transaction, now: datetime) -> None:
-        """Store the pending events (one batch) and keep them for publication."""
-        self.events.extend(tx.append_events(self.pending, now))
+        """Record the facts, insert the notices created (each with its receipt and its
+        event's seq) and store the pending events — one batch each."""
+        facts = ([self.main] if self.main is not None else []) + self.facts
+        receipts: list[Receipt | None] = [None] * len(facts)
+        if self.recorder is not None and facts:
+            receipts = list(self.recorder.record(tx, now, self.actor, facts))
+        offset = 1 if self.main is not None else 0
+        if self.main is not None:
+            self.receipt = receipts[0]
+        for sent in self._sent:
+            r = receipts[sent.fact + offset]
+            n = self.notices[sent.index]
+            if r is not None:
+                n = replace(n, receipt=r.to_json())
+                self.notices[sent.index] = n
+            sent.payload["notice"] = notice_json(n)
+        events = tx.append_events(self.pending, now)
+        for sent in self._sent:
+            tx.add_notice(self.notices[sent.index], event_seq=events[sent.event].seq)
+        self.events.extend(events)
         self.pending.clear()
+        self.facts.clear()
+        self._sent.clear()
+        self.main = None
 
 
 def _flip(o: VolumeOverlap) -> VolumeOverlap:
@@ -86,12 +155,18 @@ def _emit(
 def _disclose(
     tx: Transaction, out: Outcome, site: ProtectedSite, c: Conflict, now: datetime
 ) -> dict[str, Any]:
-    tx.add_disclosure(
-        Disclosure(
-            uuid4(), site.id, site.version, c.activity_owner, "conflict", now, c.id, c.activity_id
-        )
+    d = Disclosure(
+        uuid4(), site.id, site.version, c.activity_owner, "conflict", now, c.id, c.activity_id
     )
-    return site_json(site, full=False)
+    tx.add_disclosure(d)
+    shown = site_json(site, full=False)
+    out.fact(
+        "site.disclosed",
+        {"disclosure": disclosure_json(d), "site": shown},
+        site.owner,
+        c.activity_owner,
+    )
+    return shown
 
 
 def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> None:
@@ -99,7 +174,13 @@ def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: dat
     for n in tx.notices_of_activity(activity_id, current_only=True):
         s = n.superseded(now)
         tx.update_notice(s)
-        _emit(tx, out, n.recipient, "notice.superseded", {"notice": notice_json(s)}, now)
+        body = {"notice": notice_json(s)}
+        out.fact("notice.superseded", body, *_concerned(s))
+        _emit(tx, out, n.recipient, "notice.superseded", body, now)
+
+
+def _concerned(n: Notice) -> tuple[UUID, ...]:
+    return (n.recipient,) if n.owner is None else (n.recipient, n.owner)
 
 
 def _summary(reason: NoticeReason, act: Activity, owner_name: str) -> str:
@@ -142,8 +223,8 @@ def _notice(
         deadline=now + timedelta(seconds=kp.ack_deadline_s),
         conflict_id=conflicts[0].id if conflicts else None,
         summary=_summary(reason, act, owner_name),
+        owner=act.owner,
     )
-    tx.add_notice(n)
     out.notices.append(n)
     payload: dict[str, Any] = {
         "notice": notice_json(n),
@@ -152,7 +233,11 @@ def _notice(
     }
     if extra:
         payload |= extra
+    # the ledger keeps what the recipient was shown (the notice, the activity's need-to-know
+    # view, the conflicts); the notice row and event get the entry's receipt at flush
+    fact = out.fact("notice.sent", dict(payload), *_concerned(n))
     _emit(tx, out, recipient, "notice", payload, now)
+    out._sent.append(_SentNotice(len(out.notices) - 1, fact, len(out.pending) - 1, payload))
 
 
 def _party_name(tx: Transaction, party: UUID, names: dict[UUID, str]) -> str:
@@ -175,13 +260,15 @@ def reconcile_activity(
     *,
     change: str,
     names: dict[UUID, str],
+    recorder: Recorder | None = None,
+    actor: Principal | None = None,
 ) -> Outcome:
     """Store the conflicts and notices of a new version ``act``.
 
     ``change`` is ``"filed"``, ``"amended"``, ``"activated"``, ``"ended"`` or
     ``"cancelled"``; for the last two ``found`` should be empty (everything resolves).
     """
-    out = Outcome()
+    out = Outcome(recorder, actor)
     owner_name = _party_name(tx, act.owner, names)
     existing: dict[UUID, Conflict] = {}
     if change != "filed":  # a new activity has no conflicts or notices yet
@@ -213,6 +300,9 @@ def reconcile_activity(
                 now,
             )
             tx.add_conflict(c)
+            out.fact(
+                "conflict.detected", {"conflict": conflict_json(c)}, c.activity_owner, other_owner
+            )
             detected: dict[str, Any] = {"conflict": conflict_json(c)}
             if site is not None:
                 detected["site"] = _disclose(tx, out, site, c, now)
@@ -229,6 +319,9 @@ def reconcile_activity(
                 updated_at=now,
             )
             tx.update_conflict(c)
+            out.fact(
+                "conflict.updated", {"conflict": conflict_json(c)}, c.activity_owner, other_owner
+            )
         out.conflicts.append(c)
         affected.setdefault(other_owner, []).append(c)
     gone: dict[UUID, list[Conflict]] = {}
@@ -239,6 +332,9 @@ def reconcile_activity(
         tx.update_conflict(r)
         out.resolved.append(r)
         other_owner = _other_side(old, act.id)[1]
+        out.fact(
+            "conflict.resolved", {"conflict": conflict_json(r)}, r.activity_owner, r.other_owner
+        )
         gone.setdefault(other_owner, []).append(r)
         for party in (act.owner, other_owner):
             _emit(tx, out, party, "conflict.resolved", {"conflict": conflict_json(r)}, now)
@@ -254,15 +350,14 @@ def reconcile_activity(
             continue
         reason = state_reason or NoticeReason.NO_LONGER_AFFECTED
         _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
+    full = activity_json(act, full=True)
+    out.main = Fact(f"activity.{change}", {"activity": full})
     _emit(
         tx,
         out,
         act.owner,
         f"activity.{change}",
-        {
-            "activity": activity_json(act, full=True),
-            "conflicts": [conflict_json(c) for c in out.conflicts],
-        },
+        {"activity": full, "conflicts": [conflict_json(c) for c in out.conflicts]},
         now,
     )
     out.flush(tx, now)
@@ -278,12 +373,14 @@ def reconcile_site(
     *,
     change: str,
     names: dict[UUID, str],
+    recorder: Recorder | None = None,
+    actor: Principal | None = None,
 ) -> Outcome:
     """Store the conflicts of a new site version; tell the activities' owners.
 
     ``change`` is ``"registered"``, ``"amended"`` or ``"withdrawn"``.
     """
-    out = Outcome()
+    out = Outcome(recorder, actor)
     existing = {c.activity_id: c for c in tx.conflicts_of(site.id, open_only=True)}
     for aid, f in found.items():
         act = tx.get_activity(aid)
@@ -305,6 +402,7 @@ def reconcile_site(
                 now,
             )
             tx.add_conflict(c)
+            out.fact("conflict.detected", {"conflict": conflict_json(c)}, act.owner, site.owner)
         else:
             c = replace(
                 old,
@@ -314,6 +412,7 @@ def reconcile_site(
                 updated_at=now,
             )
             tx.update_conflict(c)
+            out.fact("conflict.updated", {"conflict": conflict_json(c)}, act.owner, site.owner)
         out.conflicts.append(c)
         if old is None or old.other_version != site.version:
             disclosed = _disclose(tx, out, site, c, now)
@@ -343,21 +442,27 @@ def reconcile_site(
         r = old.resolved(now)
         tx.update_conflict(r)
         out.resolved.append(r)
+        out.fact("conflict.resolved", {"conflict": conflict_json(r)}, r.activity_owner, site.owner)
         for party in (old.activity_owner, site.owner):
             _emit(tx, out, party, "conflict.resolved", {"conflict": conflict_json(r)}, now)
+    full = site_json(site, full=True)
+    out.main = Fact(f"site.{change}", {"site": full})
     _emit(
         tx,
         out,
         site.owner,
         f"site.{change}",
-        {
-            "site": site_json(site, full=True),
-            "conflicts": [conflict_json(c) for c in out.conflicts],
-        },
+        {"site": full, "conflicts": [conflict_json(c) for c in out.conflicts]},
         now,
     )
     out.flush(tx, now)
     return out
+
+
+def receipt_from(ref: Mapping[str, Any]) -> Receipt | None:
+    """The receipt kept in an idempotency record's result (None if it has none)."""
+    r = ref.get("receipt")
+    return None if r is None else Receipt(int(r["seq"]), str(r["hash"]), str(r["signature"]))
 
 
 def replay_lists(

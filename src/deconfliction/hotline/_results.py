@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from deconfliction.geo import Volume4D
+from deconfliction.hotline._ports import Receipt
 from deconfliction.model import (
     Activity,
     ActivityKind,
@@ -51,6 +52,8 @@ class FilingResult:
     required_lead_time_s: float
     replayed: bool = False
     """True when an Idempotency-Key matched an earlier identical request."""
+    receipt: Receipt | None = None
+    """The ledger receipt of this version (None when the hub runs without a ledger)."""
 
     @property
     def late(self) -> bool:
@@ -94,6 +97,7 @@ class SiteResult:
     conflicts: tuple[Conflict, ...]
     notices: tuple[Notice, ...]
     replayed: bool = False
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True, slots=True)

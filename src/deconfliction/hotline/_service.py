@@ -12,11 +12,12 @@ from __future__ import annotations
 from deconfliction.hotline._activities import ActivityServices
 from deconfliction.hotline._admin import AdminServices
 from deconfliction.hotline._core import SystemClock
+from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
 
 __all__ = ["Hotline", "SystemClock"]
 
 
-class Hotline(AdminServices, ActivityServices, SiteServices, ReadServices):
+class Hotline(AdminServices, ActivityServices, SiteServices, NoticeServices, ReadServices):
     """File, amend and follow activities and protected sites; tell affected parties."""

@@ -26,6 +26,7 @@ from deconfliction.hotline._ports import (
     Transaction,
 )
 from deconfliction.hotline._reconcile import (
+    receipt_from,
     reconcile_site,
     replay_lists,
 )
@@ -53,10 +54,11 @@ class SiteServices(Core):
         if site is None:  # pragma: no cover
             raise NotFound("site", ref["id"])
         cs, ns = replay_lists(tx, ref["conflicts"], ref["notices"])
-        return SiteResult(site, cs, ns, replayed=True)
+        return SiteResult(site, cs, ns, replayed=True, receipt=receipt_from(ref))
 
     def _site_write(
         self,
+        p: Principal,
         tx: Transaction,
         site: ProtectedSite,
         now: datetime,
@@ -70,10 +72,25 @@ class SiteServices(Core):
             )
         else:
             found = {}
-        out = reconcile_site(tx, site, found, self.policy, now, change=change, names=self._names)
+        out = reconcile_site(
+            tx,
+            site,
+            found,
+            self.policy,
+            now,
+            change=change,
+            names=self._names,
+            recorder=self.recorder,
+            actor=p,
+        )
         events.extend(out.events)
         after.append(lambda: self._index_site(site))
-        return SiteResult(site, tuple(out.conflicts if found else out.resolved), tuple(out.notices))
+        return SiteResult(
+            site,
+            tuple(out.conflicts if found else out.resolved),
+            tuple(out.notices),
+            receipt=out.receipt,
+        )
 
     def register_site(
         self, p: Principal, site: ProtectedSite, *, idempotency: Idempotency | None = None
@@ -101,7 +118,7 @@ class SiteServices(Core):
             )
             self._check_site(s)
             tx.add_site(s)
-            result = self._site_write(tx, s, now, "registered", events, after)
+            result = self._site_write(p, tx, s, now, "registered", events, after)
             self._remember(tx, p, idempotency, self._ref(result), now)
             return result
 
@@ -152,7 +169,7 @@ class SiteServices(Core):
             new = next_version(old, now)
             if not tx.update_site(new, old.version):  # pragma: no cover
                 raise VersionConflict("site", site_id, old.version, old.version + 1)
-            result = self._site_write(tx, new, now, change, events, after)
+            result = self._site_write(p, tx, new, now, change, events, after)
             self._remember(tx, p, idempotency, self._ref(result), now)
             return result
 

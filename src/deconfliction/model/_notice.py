@@ -3,15 +3,36 @@
 The hub's clock stamps ``sent_at``; the lead time is what the recipient really had:
 the activity's start minus ``sent_at``. A notice whose lead time is below the policy's
 minimum is flagged ``late`` — the filing is never rejected for it.
+
+**Lifecycle.** Every step is stamped by the hub and kept (a later step never erases an
+earlier one)::
+
+    queued → delivered (the recipient's client confirmed receipt) → read
+           → acknowledged | objected (with a reason)      — the recipient's answer
+    expired: the deadline passed with no answer (an answer may still come later: it is
+             recorded, and the notice keeps its expiry time)
+    superseded: a newer version of the activity replaced the one this notice was about
+
+``status`` is the furthest step reached. Acknowledging means "received and understood",
+never approval. Only notices that call for an answer (:attr:`Notice.needs_answer`: a new or
+amended activity that affects the recipient, or a site conflict) expire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from deconfliction.errors import InvalidInput, InvalidTransition
 from deconfliction.model._enums import NoticeReason, NoticeStatus
+
+MAX_REASON_LENGTH = 2000
+"""Longest objection reason, in characters."""
+
+_ANSWER_REASONS = frozenset({NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.SITE_CONFLICT})
 
 __all__ = ["Notice"]
 
@@ -27,6 +48,8 @@ class Notice:
     ...            required_lead_time_s=3600.0, deadline=t + timedelta(minutes=15))
     >>> n.lead_time_s, n.late
     (60.0, True)
+    >>> n.read(t).answer(t, "the area is wrong").status.value
+    'objected'
     """
 
     id: UUID
@@ -48,10 +71,101 @@ class Notice:
     """When the status last changed (None: still as created)."""
     summary: str = ""
     """One line for humans: what happened, where, when."""
+    owner: UUID | None = None
+    """The activity's owner (who is told of the recipient's answer)."""
+    delivered_at: datetime | None = None
+    read_at: datetime | None = None
+    answered_at: datetime | None = None
+    objection: str | None = None
+    """The recipient's reason, when it objected."""
+    expired_at: datetime | None = None
+    receipt: Mapping[str, Any] | None = None
+    """The hub's ledger receipt for sending this notice (seq, hash, signature)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", NoticeReason(self.reason))
         object.__setattr__(self, "status", NoticeStatus(self.status))
+
+    @property
+    def needs_answer(self) -> bool:
+        """Whether the recipient is expected to acknowledge or object (else it is for
+        information: it never expires, though it may still be acknowledged)."""
+        return self.reason in _ANSWER_REASONS
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    def _step(self, now: datetime, **changes: Any) -> Notice:
+        n = replace(self, **changes)
+        return replace(n, status=n._furthest(), status_at=now)
+
+    def _furthest(self) -> NoticeStatus:
+        if self.status is NoticeStatus.SUPERSEDED:
+            return NoticeStatus.SUPERSEDED
+        if self.answered_at is not None:
+            return (
+                NoticeStatus.OBJECTED if self.objection is not None else NoticeStatus.ACKNOWLEDGED
+            )
+        if self.expired_at is not None:
+            return NoticeStatus.EXPIRED
+        if self.read_at is not None:
+            return NoticeStatus.READ
+        if self.delivered_at is not None:
+            return NoticeStatus.DELIVERED
+        return NoticeStatus.QUEUED
+
+    def delivered(self, now: datetime) -> Notice:
+        """The recipient's client confirmed receipt (the first confirmation counts)."""
+        if self.delivered_at is not None:
+            return self
+        return self._step(now, delivered_at=now)
+
+    def read(self, now: datetime) -> Notice:
+        """A person of the recipient opened it (implies delivery)."""
+        if self.read_at is not None:
+            return self
+        return self._step(now, delivered_at=self.delivered_at or now, read_at=now)
+
+    def answer(self, now: datetime, objection: str | None = None) -> Notice:
+        """Acknowledge (``objection`` None: received and understood — never approval) or
+        object with a reason. One answer per notice; raises :class:`InvalidTransition` for a
+        second answer or a superseded notice, :class:`InvalidInput` for an empty reason."""
+        if self.status is NoticeStatus.SUPERSEDED:
+            raise InvalidTransition(
+                "this notice was superseded by one about a newer version: answer that one"
+            )
+        if self.answered_at is not None:
+            raise InvalidTransition(f"this notice was already {self.status.value}")
+        if objection is not None:
+            objection = objection.strip()
+            if not objection:
+                raise InvalidInput("reason", "an objection needs a reason")
+            if len(objection) > MAX_REASON_LENGTH:
+                raise InvalidInput("reason", f"longer than {MAX_REASON_LENGTH} characters")
+        return self._step(
+            now,
+            delivered_at=self.delivered_at or now,
+            read_at=self.read_at or now,
+            answered_at=now,
+            objection=objection,
+        )
+
+    def due(self, now: datetime) -> bool:
+        """Whether it should expire now: it calls for an answer, none came by the deadline."""
+        return (
+            self.needs_answer
+            and self.answered_at is None
+            and self.expired_at is None
+            and self.status is not NoticeStatus.SUPERSEDED
+            and now >= self.deadline
+        )
+
+    def expired(self, now: datetime) -> Notice:
+        """The deadline passed without an answer."""
+        if not self.due(now):
+            return self
+        return self._step(now, expired_at=now)
 
     @property
     def lead_time_s(self) -> float:

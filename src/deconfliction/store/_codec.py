@@ -279,6 +279,13 @@ def notice_row(n: Notice) -> Row:
         "status": n.status.value,
         "status_at": n.status_at,
         "summary": n.summary,
+        "owner": n.owner,
+        "delivered_at": n.delivered_at,
+        "read_at": n.read_at,
+        "answered_at": n.answered_at,
+        "objection": n.objection,
+        "expired_at": n.expired_at,
+        "receipt": None if n.receipt is None else dict(n.receipt),
     }
 
 
@@ -298,6 +305,13 @@ def notice_from_row(r: RowIn) -> Notice:
         status=r["status"],
         status_at=r["status_at"],
         summary=r["summary"],
+        owner=r["owner"],
+        delivered_at=r["delivered_at"],
+        read_at=r["read_at"],
+        answered_at=r["answered_at"],
+        objection=r["objection"],
+        expired_at=r["expired_at"],
+        receipt=r["receipt"],
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "PartyKeyRow",
     "add_party_key",
     "append_ledger_row",
+    "append_ledger_rows",
     "ledger_head_row",
     "ledger_rows",
     "ledger_seq_at",
@@ -114,31 +115,54 @@ def append_ledger_row(tx: SqlTransaction, seal: Callable[[int, bytes], LedgerRow
 
     The row returned by ``seal`` must carry that seq and prev_hash.
     """
+    (row,) = append_ledger_rows(tx, lambda seq, prev: [seal(seq, prev)])
+    return row
+
+
+def append_ledger_rows(
+    tx: SqlTransaction, seal: Callable[[int, bytes], list[LedgerRow]]
+) -> list[LedgerRow]:
+    """Append several entries at once: ``seal(first_seq, prev_hash)`` builds them, chained,
+    for consecutive seqs from ``first_seq``. One head read, one batched insert, one head
+    move — the per-write path (a filing records several entries)."""
     seq, prev = ledger_head_row(tx, lock=True)
-    row = seal(seq + 1, prev)
-    if row.seq != seq + 1 or row.prev_hash != prev:
-        raise IntegrityViolation(
-            f"append ledger entry: sealed as seq {row.seq}, the next seq is {seq + 1}"
-        )
-    what = f"append ledger entry {row.seq}"
-    values = {
-        "seq": row.seq,
-        "at": utc(row.at, "at"),
-        "type": row.type,
-        "actor_party": row.actor_party,
-        "body": row.body,
-        "digest": row.digest,
-        "prev_hash": row.prev_hash,
-        "hash": row.hash,
-        "hub_sig": row.hub_sig,
-    }
-    _run(tx, _INSERT, values, what)
+    rows = seal(seq + 1, prev)
+    if not rows:
+        return rows
+    expected_prev = prev
+    for i, row in enumerate(rows):
+        if row.seq != seq + 1 + i or row.prev_hash != expected_prev:
+            raise IntegrityViolation(
+                f"append ledger entry: sealed as seq {row.seq}, the next seq is {seq + 1 + i}"
+            )
+        expected_prev = row.hash
+    last = rows[-1]
+    what = (
+        f"append ledger entry {last.seq}"
+        if len(rows) == 1
+        else f"append ledger entries {seq + 1}..{last.seq}"
+    )
+    values = [
+        {
+            "seq": row.seq,
+            "at": utc(row.at, "at"),
+            "type": row.type,
+            "actor_party": row.actor_party,
+            "body": row.body,
+            "digest": row.digest,
+            "prev_hash": row.prev_hash,
+            "hash": row.hash,
+            "hub_sig": row.hub_sig,
+        }
+        for row in rows
+    ]
+    tx._write(_INSERT, what, values)
     moved = _run(
-        tx, _MOVE_HEAD, {"old_seq": seq, "new_seq": row.seq, "new_hash": row.hash}, what
+        tx, _MOVE_HEAD, {"old_seq": seq, "new_seq": last.seq, "new_hash": last.hash}, what
     ).rowcount
     if moved != 1:  # pragma: no cover - the lock above makes this unreachable
         raise IntegrityViolation(f"{what}: the ledger head moved during the append")
-    return row
+    return rows
 
 
 def ledger_rows(

@@ -196,8 +196,20 @@ notices = sa.Table(
     sa.Column("status", sa.String(_ENUM), nullable=False),
     sa.Column("status_at", UtcDateTime, nullable=True),
     sa.Column("summary", sa.Text, nullable=False),
+    # lifecycle (0003): the activity's owner, each step's hub time, the answer, the receipt
+    # of the ledger entry that sent it, and the seq of its event in the recipient's stream
+    sa.Column("owner", sa.Uuid, nullable=True),  # the activity's owner (copied; see 0003)
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+    sa.Column("read_at", UtcDateTime, nullable=True),
+    sa.Column("answered_at", UtcDateTime, nullable=True),
+    sa.Column("objection", sa.Text, nullable=True),
+    sa.Column("expired_at", UtcDateTime, nullable=True),
+    sa.Column("receipt", sa.JSON, nullable=True),
+    sa.Column("event_seq", sa.BigInteger, nullable=True),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
+    sa.Index(None, "recipient", "event_seq"),
+    sa.Index(None, "status", "deadline"),
 )
 
 disclosures = sa.Table(

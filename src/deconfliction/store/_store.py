@@ -25,6 +25,7 @@ from deconfliction.model import (
     Conflict,
     ConflictStatus,
     Notice,
+    NoticeReason,
     NoticeStatus,
     Party,
     ProtectedSite,
@@ -106,6 +107,29 @@ def _conflicts_of_stmt(open_only: bool) -> sa.Select[Any]:
 
 
 _CONFLICTS_OF = {flag: _conflicts_of_stmt(flag) for flag in (True, False)}
+_UNDELIVERED = (
+    sa.select(notices)
+    .where(
+        notices.c.recipient == _B("b_party"),
+        notices.c.event_seq <= _B("b_seq"),
+        notices.c.delivered_at.is_(None),
+    )
+    .order_by(notices.c.event_seq)
+)
+_DUE = (
+    sa.select(notices)
+    .where(
+        notices.c.status.in_(
+            [NoticeStatus.QUEUED.value, NoticeStatus.DELIVERED.value, NoticeStatus.READ.value]
+        ),
+        notices.c.reason.in_(
+            [NoticeReason.NEW.value, NoticeReason.AMENDED.value, NoticeReason.SITE_CONFLICT.value]
+        ),
+        notices.c.deadline <= _B("b_now"),
+    )
+    .order_by(notices.c.deadline, notices.c.id)
+    .limit(_B("b_limit"))
+)
 _UPDATES: dict[tuple[sa.Table, frozenset[str], bool], sa.Update] = {}
 
 
@@ -404,9 +428,22 @@ class SqlTransaction(Executor):
 
     # -- notices ----------------------------------------------------------------------------
 
-    def add_notice(self, notice: Notice) -> None:
-        """Insert a notice."""
-        self._write(_INSERT[notices], f"add notice {notice.id}", [codec.notice_row(notice)])
+    def add_notice(self, notice: Notice, *, event_seq: int | None = None) -> None:
+        """Insert a notice; ``event_seq``: the seq of its event in the recipient's stream."""
+        row = codec.notice_row(notice) | {"event_seq": event_seq}
+        self._write(_INSERT[notices], f"add notice {notice.id}", [row])
+
+    def notices_undelivered_through(self, recipient: UUID, seq: int) -> list[Notice]:
+        """The recipient's notices not yet delivered whose event seq is ≤ ``seq``, by seq."""
+        params = {"b_party": recipient, "b_seq": seq}
+        rows = self._all(_UNDELIVERED, "undelivered notices", params)
+        return [codec.notice_from_row(r) for r in rows]
+
+    def notices_due(self, now: datetime, *, limit: int = 500) -> list[Notice]:
+        """Unanswered notices that call for an answer, past their deadline, not yet expired
+        or superseded: oldest deadline first."""
+        params = {"b_now": utc(now, "now"), "b_limit": limit}
+        return [codec.notice_from_row(r) for r in self._all(_DUE, "notices due", params)]
 
     def update_notice(self, notice: Notice) -> None:
         """Replace a stored notice (raises :class:`NotFound` if there is none)."""

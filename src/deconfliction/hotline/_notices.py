@@ -1,0 +1,219 @@
+"""The notice lifecycle: delivery, reading, acknowledgement or objection, expiry.
+
+Each step is a write like any other: stamped by the hub's clock, recorded on the ledger
+in the same transaction (the response carries the entry's receipt) and told, as a stream
+event, to the activity's owner (so it sees who has and has not answered) and to the
+recipient (so its other consoles follow). Nothing here blocks an activity: an expired
+notice is made visible, never enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from deconfliction.errors import InvalidInput, NotFound
+from deconfliction.hotline._core import Core
+from deconfliction.hotline._json import notice_json
+from deconfliction.hotline._ports import Event, Fact, Principal, Receipt, Transaction
+from deconfliction.model import Notice, Role
+
+__all__ = ["NoticeServices", "NoticeStep"]
+
+EXPIRY_BATCH = 500
+"""Most notices expired by one sweep (the next sweep takes the rest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeStep:
+    """A notice after one lifecycle step, and the ledger receipt of that step."""
+
+    notice: Notice
+    receipt: Receipt | None
+
+
+def _concerned(n: Notice) -> tuple[UUID, ...]:
+    return (n.recipient,) if n.owner is None or n.owner == n.recipient else (n.recipient, n.owner)
+
+
+class NoticeServices(Core):
+    """Confirm delivery, mark read, acknowledge, object; expire what is overdue."""
+
+    def _record(
+        self, tx: Transaction, now: datetime, actor: Principal | None, facts: list[Fact]
+    ) -> list[Receipt | None]:
+        if self.recorder is None or not facts:
+            return [None] * len(facts)
+        return list(self.recorder.record(tx, now, actor, facts))
+
+    def _tell(
+        self,
+        tx: Transaction,
+        now: datetime,
+        events: list[Event],
+        n: Notice,
+        type_: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store the step's event for the recipient and the activity's owner."""
+        body = {"notice": notice_json(n)} | dict(extra or {})
+        items = [(party, type_, body) for party in _concerned(n)]
+        events.extend(tx.append_events(items, now))
+
+    @staticmethod
+    def _own_notice(tx: Transaction, p: Principal, notice_id: UUID) -> Notice:
+        n = tx.get_notice(notice_id)
+        if n is None or n.recipient != p.party_id:
+            raise NotFound("notice", notice_id)
+        return n
+
+    # ------------------------------------------------------------------ delivery
+
+    def confirm_delivery(self, p: Principal, through_seq: int) -> list[Notice]:
+        """The party's client has every event of its stream up to ``through_seq``: its
+        notices sent with those events are delivered now (the first confirmation counts).
+        Returns the notices this confirmation delivered."""
+        self._need(p, Role.OBSERVER)
+        if through_seq < 0:
+            raise InvalidInput("seq", "must be a non-negative integer")
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> list[Notice]:
+            del after
+            last = tx.last_seq(p.party_id)
+            if through_seq > last:
+                raise InvalidInput(
+                    "seq", f"is ahead of the stream: the last event is {last}, got {through_seq}"
+                )
+            todo = tx.notices_undelivered_through(p.party_id, through_seq)
+            if not todo:
+                return []
+            done = [n.delivered(now) for n in todo]
+            for n in done:
+                tx.update_notice(n)
+            parties = sorted({q for n in done for q in _concerned(n)}, key=str)
+            self._record(
+                tx,
+                now,
+                p,
+                [
+                    Fact(
+                        "notice.delivered",
+                        {"through_seq": through_seq, "notices": [str(n.id) for n in done]},
+                        tuple(parties),
+                    )
+                ],
+            )
+            for n in done:
+                if n.owner is not None and n.owner != n.recipient:
+                    body = {"notice": notice_json(n)}
+                    events.extend(tx.append_events([(n.owner, "notice.delivered", body)], now))
+            return done
+
+        return self._submit(run)
+
+    # ------------------------------------------------------------------ reading and answers
+
+    def read_notice(self, p: Principal, notice_id: UUID) -> NoticeStep:
+        """A person of the recipient party opened the notice (idempotent: the first counts)."""
+        self._need(p, Role.OBSERVER)
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> NoticeStep:
+            del after
+            n = self._own_notice(tx, p, notice_id)
+            if n.read_at is not None:
+                return NoticeStep(n, None)
+            n = n.read(now)
+            tx.update_notice(n)
+            (receipt,) = self._record(
+                tx, now, p, [Fact("notice.read", {"notice": notice_json(n)}, _concerned(n))]
+            )
+            self._tell(tx, now, events, n, "notice.read")
+            return NoticeStep(n, receipt)
+
+        return self._submit(run)
+
+    def acknowledge(self, p: Principal, notice_id: UUID) -> NoticeStep:
+        """Received and understood (never approval). One answer per notice."""
+        return self._answer(p, notice_id, None)
+
+    def object(self, p: Principal, notice_id: UUID, reason: str) -> NoticeStep:
+        """A structured objection with a reason; the activity's owner sees it at once."""
+        if not isinstance(reason, str):
+            raise InvalidInput("reason", "must be a string")
+        return self._answer(p, notice_id, reason)
+
+    def _answer(self, p: Principal, notice_id: UUID, objection: str | None) -> NoticeStep:
+        self._need(p, Role.OPERATOR)
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> NoticeStep:
+            del after
+            n = self._own_notice(tx, p, notice_id).answer(now, objection)
+            tx.update_notice(n)
+            type_ = "notice.acknowledged" if objection is None else "notice.objected"
+            (receipt,) = self._record(
+                tx, now, p, [Fact(type_, {"notice": notice_json(n)}, _concerned(n))]
+            )
+            extra = {} if receipt is None else {"receipt": receipt.to_json()}
+            self._tell(tx, now, events, n, type_, extra)
+            return NoticeStep(n, receipt)
+
+        return self._submit(run)
+
+    # ------------------------------------------------------------------ deadlines
+
+    def expire_due(self) -> list[Notice]:
+        """Expire the notices whose answer deadline has passed (the hub acts, no party):
+        the owner is told "<party> has not acknowledged", the recipient that it is overdue.
+        Run periodically by the server; returns what expired."""
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> list[Notice]:
+            del after
+            due = [n for n in tx.notices_due(now, limit=EXPIRY_BATCH) if n.due(now)]
+            if not due:
+                return []
+            done = [n.expired(now) for n in due]
+            for n in done:
+                tx.update_notice(n)
+            self._record(
+                tx,
+                now,
+                None,
+                [Fact("notice.expired", {"notice": notice_json(n)}, _concerned(n)) for n in done],
+            )
+            for n in done:
+                name = self._names.get(n.recipient) or self._party_name(tx, n.recipient)
+                self._tell(
+                    tx, now, events, n, "notice.expired", {"message": f"{name} has not answered"}
+                )
+            return done
+
+        return self._submit(run)
+
+    def _party_name(self, tx: Transaction, party: UUID) -> str:
+        got = tx.get_party(party)
+        name = str(party) if got is None else got.name
+        self._names[party] = name
+        return name
