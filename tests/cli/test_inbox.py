@@ -77,6 +77,14 @@ def test_stream_receives_a_notice_live(hub: Any, as_party: Any, capsys: Any) -> 
     assert [e["type"] for e in lines] == ["site.registered", "notice"]
     assert lines[1]["data"]["notice"]["reason"] == "new"
     assert lines[1]["seq"] == lines[0]["seq"] + 1
+    # the CLI showed it, so it confirmed receipt: the hub stamps the notice delivered
+    nid = lines[1]["data"]["notice"]["id"]
+    deadline = time.monotonic() + 10
+    with hub.http(hub.tokens["Green"]) as g:
+        while (n := g.get(f"/v1/notices/{nid}").json())["status"] != "delivered":
+            assert time.monotonic() < deadline, n
+            time.sleep(0.05)
+    assert n["delivered_at"] is not None
 
 
 def test_stream_refused_and_unreachable(hub: Any, cli: Any) -> None:
@@ -94,6 +102,7 @@ def test_notices_table(as_party: Any) -> None:
     r = as_party("Red", "notices")
     assert r.code == 0
     assert r.out.splitlines()[0].split() == [
+        "ID",
         "SENT",
         "REASON",
         "LEAD",
@@ -103,3 +112,45 @@ def test_notices_table(as_party: Any) -> None:
         "STATUS",
         "SUMMARY",
     ]
+
+
+def test_notice_read_acknowledge_and_object(hub: Any, as_party: Any) -> None:
+    """Blue files twice over Red's; Red reads and acknowledges one, objects to the other."""
+    vol = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-3.0, 44.0]},
+        "properties": {
+            "radius_m": 2000,
+            "altitude_lower_m": 0,
+            "altitude_upper_m": 1000,
+            "time_start": "2026-12-21T10:00:00Z",
+            "time_end": "2026-12-21T11:00:00Z",
+        },
+    }
+    body = {
+        "kind": "flight",
+        "title": "t",
+        "volumes": {"type": "FeatureCollection", "features": [vol]},
+    }
+    with hub.http(hub.tokens["Red"]) as red:
+        assert red.post("/v1/activities", json=body | {"title": "red base"}).status_code == 201
+    ids = []
+    with hub.http(hub.tokens["Blue"]) as blue:
+        for title in ("blue one", "blue two"):
+            r = blue.post("/v1/activities", json=body | {"title": title})
+            assert r.status_code == 201, r.text
+            ids += [n["id"] for n in r.json()["notices"] if n["recipient"] == hub.parties["Red"]]
+    first, second = ids
+    r = as_party("Red", "notice", "read", first)
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"notice {first}: read at ")
+    assert "ledger receipt: seq " in r.out
+    r = as_party("Red", "notice", "acknowledge", first)
+    assert (r.code, r.out.split(":")[1].split()[0]) == (0, "acknowledged")
+    r = as_party("Red", "notice", "object", second, "--reason", "our tanker is there", "--json")
+    assert r.code == 0, r.err
+    assert r.json()["notice"]["objection"] == "our tanker is there"
+    again = as_party("Red", "notice", "acknowledge", second)
+    assert again.code == 1
+    assert again.err.startswith("deconfliction: error: 409")
+    assert as_party("Red", "notice", "object", first).code == 2  # --reason is required

@@ -24,9 +24,10 @@ def cmd_notices(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
         return 0
     print(
         table(
-            ["SENT", "REASON", "LEAD TIME", "REQUIRED", "LATE", "STATUS", "SUMMARY"],
+            ["ID", "SENT", "REASON", "LEAD TIME", "REQUIRED", "LATE", "STATUS", "SUMMARY"],
             [
                 [
+                    n["id"],
                     fmt_time(n["sent_at"]),
                     n["reason"],
                     fmt_duration(float(n["lead_time_s"])),
@@ -40,6 +41,26 @@ def cmd_notices(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
         ),
         file=out,
     )
+    return 0
+
+
+def _receipt_text(r: Mapping[str, Any] | None) -> str:
+    if not r:
+        return "no ledger receipt (the hub runs without a ledger)"
+    return f"ledger receipt: seq {r['seq']}, hash {r['hash']}"
+
+
+def cmd_notice_step(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
+    path = f"/v1/notices/{args.id}/{args.step}"
+    body = {"reason": args.reason} if args.step == "object" else None
+    r = hub.post(path, body)
+    if args.json:
+        print_json(r, out)
+        return 0
+    n = r["notice"]
+    when = n.get("answered_at") or n.get("read_at")
+    print(f"notice {n['id']}: {n['status']} at {fmt_time(when)}", file=out)
+    print(_receipt_text(r.get("receipt")), file=out)
     return 0
 
 
@@ -102,6 +123,9 @@ def cmd_stream(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
                     )
                 else:
                     print(event_line(msg), file=out, flush=True)
+                if msg.get("type") not in ("heartbeat", "error") and args.confirm:
+                    # shown to the duty officer: confirm receipt (the hub stamps delivery)
+                    ws.send(json.dumps({"type": "delivered", "seq": msg.get("seq")}))
                 if msg.get("type") != "heartbeat":
                     seen += 1
                     if args.count and seen >= args.count:
@@ -142,7 +166,27 @@ def add_inbox_parsers(
     s.add_argument("--since", type=int, default=0, help="replay the events after this seq first")
     s.add_argument("--count", type=int, default=0, help="stop after this many events (0: never)")
     s.add_argument("--heartbeats", action="store_true", help="show heartbeats too")
+    s.add_argument(
+        "--no-confirm",
+        dest="confirm",
+        action="store_false",
+        help="do not confirm receipt (by default each event shown is confirmed, which marks "
+        "its notices delivered)",
+    )
     s.set_defaults(client_cmd=cmd_stream)
+
+    nt = sub.add_parser("notice", help="read, acknowledge or object to a notice sent to me")
+    nsub = nt.add_subparsers(dest="notice_cmd", required=True, metavar="STEP")
+    for step, text in (
+        ("read", "mark it read"),
+        ("acknowledge", "received and understood (never approval)"),
+        ("object", "object, with a reason the activity's owner sees at once"),
+    ):
+        q = nsub.add_parser(step, parents=[common], help=text)
+        q.add_argument("id", help="the notice id (see `deconfliction notices`)")
+        if step == "object":
+            q.add_argument("--reason", required=True, help="why (shown to the owner)")
+        q.set_defaults(client_cmd=cmd_notice_step, step=step)
 
     w = sub.add_parser("whoami", parents=[common], help="which party and role my token has")
     w.set_defaults(client_cmd=cmd_whoami)
