@@ -11,6 +11,7 @@ True
 """
 
 from deconfliction.geo._altitude import FEET_TO_METRES, AltitudeBand
+from deconfliction.geo._clearance import MAX_EXIT_M, exit_distance_m
 from deconfliction.geo._footprint import MAX_VERTICES, Circle, Footprint, Polygon
 from deconfliction.geo._geodesy import FRAME_MAX_RADIUS_M
 from deconfliction.geo._geojson import (
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "FEET_TO_METRES",
     "FRAME_MAX_RADIUS_M",
+    "MAX_EXIT_M",
     "MAX_VERTICES",
     "AltitudeBand",
     "Buffers",
@@ -43,6 +45,7 @@ __all__ = [
     "Volume4D",
     "VolumeIndex",
     "check_limits",
+    "exit_distance_m",
     "footprint_distance",
     "footprint_from_geojson",
     "footprint_to_geojson",

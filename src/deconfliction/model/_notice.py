@@ -98,7 +98,10 @@ class Notice:
 
     def _step(self, now: datetime, **changes: Any) -> Notice:
         n = replace(self, **changes)
-        return replace(n, status=n._furthest(), status_at=now)
+        status = n._furthest()
+        if status is self.status:  # e.g. reading an expired notice: the step is kept, the
+            return n  # status and the time it last changed stay as they were
+        return replace(n, status=status, status_at=now)
 
     def _furthest(self) -> NoticeStatus:
         if self.status is NoticeStatus.SUPERSEDED:
