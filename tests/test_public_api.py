@@ -44,9 +44,12 @@ def test_geo_exports():
 
 def test_detect_errors_and_root_exports():
     assert deconfliction.detect.__all__ == [
+        "ClearanceNeed",
         "Conflict",
+        "Position",
         "Subject",
         "SubjectKind",
+        "clearance_needs",
         "detect_conflicts",
         "index_subject",
     ]
@@ -74,6 +77,7 @@ PINNED = {
     ],
     "model": [
         "DEFAULT_POLICY_TOML",
+        "MAX_ASSET_SPEED_MPS",
         "MAX_SITE_BUFFER_M",
         "MAX_VOLUMES",
         "NAUTICAL_MILE_M",
@@ -81,6 +85,7 @@ PINNED = {
         "Activity",
         "ActivityKind",
         "ActivityState",
+        "Asset",
         "Conflict",
         "ConflictKind",
         "ConflictStatus",
@@ -100,6 +105,7 @@ PINNED = {
     ],
     "hotline": [
         "ActivityDraft",
+        "AssetReport",
         "CheckResult",
         "Clock",
         "Disclosure",
@@ -122,6 +128,7 @@ PINNED = {
         "TokenInfo",
         "Transaction",
         "activity_json",
+        "asset_json",
         "conflict_json",
         "disclosure_json",
         "event_json",

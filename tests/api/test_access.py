@@ -73,6 +73,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/notices/{notice_id}/acknowledge"): OBJECT,
     ("POST", "/v1/notices/{notice_id}/object"): OBJECT,
     ("GET", "/v1/events"): SELF,
+    ("POST", "/v1/assets"): CREATE,
+    ("GET", "/v1/assets"): SELF,
     ("GET", "/v1/ledger/key"): PUBLIC,
     ("GET", "/v1/ledger"): SELF,
     ("WS", "/v1/stream"): SELF,
@@ -216,6 +218,10 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {"name": f"Rogue {far}", "kind": "other"}
     elif (method, path) == ("POST", "/v1/parties/{party_id}/tokens"):
         kw["json"] = {"role": "admin"}
+    elif (method, path) == ("POST", "/v1/assets"):
+        kw["json"] = {
+            "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]
+        }
     elif (method, path) == ("POST", "/v1/notices/delivered"):
         kw["json"] = {"seq": 0}
     elif (method, path) == ("POST", "/v1/notices/{notice_id}/object"):

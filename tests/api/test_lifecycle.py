@@ -201,3 +201,54 @@ def test_an_unanswered_notice_expires_and_the_owner_is_told(
     assert late.json()["notice"]["status"] == "acknowledged"
     assert late.json()["notice"]["expired_at"] == n["expired_at"]
     assert verify_bundle(blue.op.get("/v1/ledger").content, hub_key(hub)).ok
+
+
+def test_the_motivating_scenario(quick_hub: tuple[Hub, dict[str, Party]]) -> None:
+    """Red files an air operation a minute before it starts, over the area where Blue's slow
+    helicopter is: Blue's notice is *late* and *insufficient* (with the numbers), Red is
+    told at once, nobody answers, the notice expires and Red is told, the ledger verifies."""
+    hub, ps = quick_hub
+    blue, red = ps["Blue"], ps["Red"]
+    lon, lat = spot()
+    rep = blue.op.post(
+        "/v1/assets",
+        json={
+            "assets": [
+                {"ref": "HELO-7", "lon": lon, "lat": lat, "altitude_ft": 1500, "max_speed_kt": 80},
+                {"ref": "FAR-AWAY", "lon": lon + 1.5, "lat": lat, "max_speed_kt": 80},
+            ]
+        },
+    )
+    assert rep.status_code == 200, rep.text
+    helo = next(a for a in rep.json() if a["ref"] == "HELO-7")
+    assert helo["max_speed_mps"] == pytest.approx(80 * 1852 / 3600)
+    red_since = red.last_seq()
+    soon = timedelta(minutes=1)
+    r = red.file(
+        activity_body(
+            "strike package", feature(lon, lat, half=0.1, start=soon), kind="air_operation"
+        )
+    )
+    (notice,) = r["notices"]  # Blue had declared nothing there: its helicopter makes it affected
+    assert notice["recipient"] == blue.id
+    assert notice["late"] is True
+    assert notice["insufficient"] is True
+    (need,) = notice["clearance"]  # the far-away asset is not involved
+    assert need["asset_id"] == helo["id"]
+    # ~11 km to the edge + 9.26 km buffer at 41 m/s: about 8 minutes; about 55 s are left
+    assert 15_000 < need["distance_m"] < 25_000
+    assert need["required_s"] == pytest.approx(need["distance_m"] / helo["max_speed_mps"], abs=0.1)
+    assert need["available_s"] < 60
+    assert "INSUFFICIENT NOTICE" in notice["summary"]
+    (filed,) = [e for e in red.events(red_since) if e["type"] == "activity.filed"]
+    assert filed["data"]["insufficient_notice"][0]["party"] == blue.id
+    deadline = time.monotonic() + 15
+    while (n := blue.op.get(f"/v1/notices/{notice['id']}").json())["status"] != "expired":
+        assert time.monotonic() < deadline, n
+        time.sleep(0.1)
+    assert n["insufficient"] is True
+    assert any(e["type"] == "notice.expired" for e in red.events(red_since))
+    key = hub_key(hub)
+    for party in (blue, red):
+        report = verify_bundle(party.op.get("/v1/ledger", params={"limit": 10_000}).content, key)
+        assert report.ok, report.summary()

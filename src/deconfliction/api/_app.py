@@ -20,6 +20,7 @@ from deconfliction import __version__
 from deconfliction.api import (
     _routes_activities,
     _routes_admin,
+    _routes_assets,
     _routes_inbox,
     _routes_ledger,
     _routes_sites,
@@ -147,7 +148,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.state.ready = False
     install_problem_handlers(app)
-    for r in (_routes_admin, _routes_activities, _routes_sites, _routes_inbox, _routes_ledger):
+    routers = (
+        _routes_admin,
+        _routes_activities,
+        _routes_sites,
+        _routes_inbox,
+        _routes_assets,
+        _routes_ledger,
+    )
+    for r in routers:
         app.include_router(r.router)
     app.include_router(stream_router)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from deconfliction.model import (
     MAX_SITE_BUFFER_M,
@@ -226,6 +226,22 @@ class NoticeOut(BaseModel):
     objection: str | None = Field(None, description="the recipient's reason, when it objected")
     expired_at: datetime | None = None
     receipt: ReceiptOut | None = Field(None, description="the ledger receipt of sending it")
+    insufficient: bool = Field(
+        False, description="insufficient notice: an asset of mine cannot get clear in time"
+    )
+    clearance: list[ClearanceOut] = Field(default_factory=list)
+
+
+class ClearanceOut(BaseModel):
+    """Time-to-clear of one of the recipient's assets in or near one volume."""
+
+    asset_id: str
+    volume: int = Field(description="index of the volume in the activity")
+    distance_m: float = Field(description="the shortest way out of the volume plus buffer")
+    max_speed_mps: float
+    required_s: float = Field(description="distance at max speed")
+    available_s: float = Field(description="until the volume starts (less the time buffer)")
+    insufficient: bool
 
 
 class NoticeStepOut(BaseModel):
@@ -315,3 +331,73 @@ class EventOut(BaseModel):
     type: str
     at: datetime
     data: dict[str, Any]
+
+
+_KT = 1852.0 / 3600.0
+_FT = 0.3048
+
+
+class AssetIn(BaseModel):
+    """One asset's report: give each quantity in one unit (m/s or kt, m or ft)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(min_length=1, max_length=100, description="my own name for the asset")
+    name: str = Field("", max_length=200)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    altitude_m: float | None = None
+    altitude_ft: float | None = None
+    speed_mps: float | None = Field(None, ge=0)
+    speed_kt: float | None = Field(None, ge=0)
+    max_speed_mps: float | None = Field(None, gt=0)
+    max_speed_kt: float | None = Field(None, gt=0)
+    at: AwareDatetime | None = Field(None, description="when it was there (default: now)")
+
+    @model_validator(mode="after")
+    def _one_unit_each(self) -> AssetIn:
+        for a, b in (
+            ("altitude_m", "altitude_ft"),
+            ("speed_mps", "speed_kt"),
+            ("max_speed_mps", "max_speed_kt"),
+        ):
+            if getattr(self, a) is not None and getattr(self, b) is not None:
+                raise ValueError(f"give {a} or {b}, not both")
+        if self.max_speed_mps is None and self.max_speed_kt is None:
+            raise ValueError("max_speed_mps or max_speed_kt is required (time-to-clear uses it)")
+        return self
+
+    def si(self) -> dict[str, Any]:
+        """The report in SI units."""
+        alt = self.altitude_m if self.altitude_ft is None else self.altitude_ft * _FT
+        speed = self.speed_mps if self.speed_kt is None else self.speed_kt * _KT
+        top = self.max_speed_mps if self.max_speed_kt is None else self.max_speed_kt * _KT
+        return {
+            "ref": self.ref,
+            "name": self.name,
+            "lon": self.lon,
+            "lat": self.lat,
+            "altitude_m": alt,
+            "speed_mps": speed or 0.0,
+            "max_speed_mps": top,
+            "at": self.at,
+        }
+
+
+class AssetsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assets: list[AssetIn] = Field(min_length=1, max_length=1000)
+
+
+class AssetOut(BaseModel):
+    id: str
+    owner: str
+    ref: str
+    name: str
+    lon: float
+    lat: float
+    altitude_m: float | None
+    speed_mps: float
+    max_speed_mps: float
+    reported_at: datetime

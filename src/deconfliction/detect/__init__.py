@@ -13,6 +13,7 @@
 ['hospital-1']
 """
 
+from deconfliction.detect._clearance import ClearanceNeed, Position, clearance_needs
 from deconfliction.detect._strategic import (
     Conflict,
     Subject,
@@ -21,4 +22,13 @@ from deconfliction.detect._strategic import (
     index_subject,
 )
 
-__all__ = ["Conflict", "Subject", "SubjectKind", "detect_conflicts", "index_subject"]
+__all__ = [
+    "ClearanceNeed",
+    "Conflict",
+    "Position",
+    "Subject",
+    "SubjectKind",
+    "clearance_needs",
+    "detect_conflicts",
+    "index_subject",
+]

@@ -5,8 +5,10 @@ Persistence and fan-out are ports (:class:`Store`, :class:`EventSink`) implement
 layers above (``store``, ``bus``).
 """
 
+from deconfliction.hotline._assets import AssetReport
 from deconfliction.hotline._json import (
     activity_json,
+    asset_json,
     conflict_json,
     disclosure_json,
     event_json,
@@ -46,6 +48,7 @@ from deconfliction.hotline._tokens import hash_secret, new_secret
 
 __all__ = [
     "ActivityDraft",
+    "AssetReport",
     "CheckResult",
     "Clock",
     "Disclosure",
@@ -68,6 +71,7 @@ __all__ = [
     "TokenInfo",
     "Transaction",
     "activity_json",
+    "asset_json",
     "conflict_json",
     "disclosure_json",
     "event_json",

@@ -156,6 +156,7 @@ class ActivityServices(Core):
                 names=self._names,
                 recorder=self.recorder,
                 actor=p,
+                clearance=self._clearance(act, now),
             )
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -227,6 +228,7 @@ class ActivityServices(Core):
                 names=self._names,
                 recorder=self.recorder,
                 actor=p,
+                clearance=self._clearance(new, now),
             )
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -275,6 +277,7 @@ class ActivityServices(Core):
                 names=self._names,
                 recorder=self.recorder,
                 actor=p,
+                clearance=self._clearance(new, now) if change == "activated" else None,
             )
             result = self._result(
                 tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved

@@ -10,6 +10,7 @@ A late filing is accepted and flagged; nothing here ever refuses a filing for a 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from deconfliction.detect import Subject, SubjectKind, index_subject
+import numpy as np
+
+from deconfliction.detect import Position, Subject, SubjectKind, clearance_needs, index_subject
 from deconfliction.errors import (
     Forbidden,
     IdempotencyConflict,
@@ -45,6 +48,7 @@ from deconfliction.hotline._results import (
 from deconfliction.model import (
     Activity,
     ActivityKind,
+    Asset,
     Policy,
     ProtectedSite,
     Role,
@@ -83,6 +87,27 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+_EARTH_R_M = 6_371_008.8
+
+
+def _near_any(assets: list[Asset], act: Activity, buffer_m: float) -> list[bool]:
+    """A cheap, generous prefilter: whether each asset is within a volume's footprint
+    radius + buffer of its centre (great-circle distance on a sphere, with a 1 % + 1 km
+    margin that covers the sphere's error), before the exact way-out computation."""
+    lon = np.radians([a.lon for a in assets])
+    lat = np.radians([a.lat for a in assets])
+    keep = np.zeros(len(assets), dtype=bool)
+    for v in act.volumes:
+        clon, clat = (math.radians(x) for x in v.footprint.centre)
+        h = (
+            np.sin((lat - clat) / 2) ** 2
+            + math.cos(clat) * np.cos(lat) * np.sin((lon - clon) / 2) ** 2
+        )
+        d = 2 * _EARTH_R_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+        keep |= d <= (v.footprint.radius_m + buffer_m) * 1.01 + 1_000.0
+    return keep.tolist()
+
+
 class _NoSink:
     def publish(self, events: Sequence[Event]) -> None:  # pragma: no cover - trivial
         del events
@@ -115,6 +140,7 @@ class Core:
         self._queue_lock = threading.Lock()
         self._auth_cache: dict[bytes, tuple[Principal, float]] = {}
         self._names: dict[UUID, str] = {}  # party names (never renamed) for notice texts
+        self._assets: dict[UUID, Asset] = {}  # latest report of every asset (time-to-clear)
 
     # ------------------------------------------------------------------ index (a cache)
 
@@ -136,6 +162,7 @@ class Core:
             sites = tx.list_sites(active_only=True)
             for s in sites:
                 self._index_site(s)
+            self._assets = {a.id: a for a in tx.list_assets()}
             return done + len(sites)
 
     def _index_activity(self, a: Activity) -> None:
@@ -153,6 +180,41 @@ class Core:
             index_subject(self.index, subject, [s.volume], buffer_m=s.buffer_m)
         elif subject in self.index:
             self.index.remove(subject)
+
+    # ------------------------------------------------------------------ time-to-clear
+
+    def _clearance(self, act: Activity, now: datetime) -> dict[UUID, list[dict[str, Any]]]:
+        """Other parties' assets in or near ``act``'s volumes (fresh reports only) and the
+        time each needs to get clear, by asset owner."""
+        kp = self.policy.for_kind(act.kind)
+        fresh = [
+            a
+            for a in self._assets.values()
+            if a.owner != act.owner and (now - a.reported_at).total_seconds() <= kp.asset_max_age_s
+        ]
+        if not fresh:
+            return {}
+        near = _near_any(fresh, act, kp.buffers.horizontal_m)
+        positions = [
+            Position(a.id, a.lon, a.lat, a.altitude_m, a.max_speed_mps)
+            for a, ok in zip(fresh, near, strict=True)
+            if ok
+        ]
+        out: dict[UUID, list[dict[str, Any]]] = {}
+        for need in clearance_needs(positions, act.volumes, kp.buffers, now):
+            asset = self._assets[need.key]  # type: ignore[index]
+            out.setdefault(asset.owner, []).append(
+                {
+                    "asset_id": str(asset.id),
+                    "volume": need.volume,
+                    "distance_m": round(need.distance_m, 1),
+                    "max_speed_mps": need.max_speed_mps,
+                    "required_s": round(need.required_s, 1),
+                    "available_s": round(need.available_s, 1),
+                    "insufficient": need.insufficient,
+                }
+            )
+        return out
 
     # ------------------------------------------------------------------ plumbing
 

@@ -13,10 +13,19 @@ from typing import Any
 
 from deconfliction.geo import footprint_to_geojson, volume_to_geojson
 from deconfliction.hotline._ports import Disclosure, Event, TokenInfo
-from deconfliction.model import Activity, Conflict, Notice, Party, ProtectedSite, VolumeOverlap
+from deconfliction.model import (
+    Activity,
+    Asset,
+    Conflict,
+    Notice,
+    Party,
+    ProtectedSite,
+    VolumeOverlap,
+)
 
 __all__ = [
     "activity_json",
+    "asset_json",
     "conflict_json",
     "disclosure_json",
     "event_json",
@@ -172,6 +181,23 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "objection": n.objection,
         "expired_at": iso(n.expired_at),
         "receipt": None if n.receipt is None else dict(n.receipt),
+        "insufficient": n.insufficient,
+        "clearance": [dict(c) for c in n.clearance],
+    }
+
+
+def asset_json(a: Asset) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "owner": str(a.owner),
+        "ref": a.ref,
+        "name": a.name,
+        "lon": a.lon,
+        "lat": a.lat,
+        "altitude_m": a.altitude_m,
+        "speed_mps": a.speed_mps,
+        "max_speed_mps": a.max_speed_mps,
+        "reported_at": iso(a.reported_at),
     }
 
 

@@ -18,6 +18,7 @@ from deconfliction.geo import TimeWindow, Volume4D
 from deconfliction.model import (
     Activity,
     ActivityKind,
+    Asset,
     Conflict,
     Notice,
     Party,
@@ -261,6 +262,14 @@ class Transaction(Protocol):
     def last_seq(self, party_id: UUID) -> int:
         """The party's latest event seq (0 when none)."""
         ...
+
+    # assets (latest report of each)
+    def put_asset(self, asset: Asset) -> None:
+        """Insert or replace the asset's latest report (by id)."""
+        ...
+
+    def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None: ...
+    def list_assets(self, owner: UUID | None = None) -> list[Asset]: ...
 
     # idempotency keys
     def get_idempotency(self, party_id: UUID, key: str) -> IdempotencyRecord | None: ...

@@ -18,7 +18,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -208,8 +208,17 @@ def _notice(
     now: datetime,
     owner_name: str,
     extra: Mapping[str, Any] | None = None,
+    clearance: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     kp = policy.for_kind(act.kind)
+    insufficient = any(c["insufficient"] for c in clearance)
+    summary = _summary(reason, act, owner_name)
+    if insufficient:
+        worst = max(clearance, key=lambda c: c["required_s"] - c["available_s"])
+        summary += (
+            f" — INSUFFICIENT NOTICE: an asset needs {worst['required_s'] / 60:.1f} min"
+            f" to get clear, {worst['available_s'] / 60:.1f} min are left"
+        )
     lead_rule = reason in (NoticeReason.NEW, NoticeReason.AMENDED)
     n = Notice(
         id=uuid4(),
@@ -222,8 +231,10 @@ def _notice(
         required_lead_time_s=kp.min_lead_time_s if lead_rule else 0.0,
         deadline=now + timedelta(seconds=kp.ack_deadline_s),
         conflict_id=conflicts[0].id if conflicts else None,
-        summary=_summary(reason, act, owner_name),
+        summary=summary,
         owner=act.owner,
+        insufficient=insufficient,
+        clearance=tuple(clearance),
     )
     out.notices.append(n)
     payload: dict[str, Any] = {
@@ -262,11 +273,14 @@ def reconcile_activity(
     names: dict[UUID, str],
     recorder: Recorder | None = None,
     actor: Principal | None = None,
+    clearance: Mapping[UUID, Sequence[Mapping[str, Any]]] | None = None,
 ) -> Outcome:
     """Store the conflicts and notices of a new version ``act``.
 
     ``change`` is ``"filed"``, ``"amended"``, ``"activated"``, ``"ended"`` or
     ``"cancelled"``; for the last two ``found`` should be empty (everything resolves).
+    ``clearance``: other parties' assets that must get out of the volumes (time-to-clear,
+    by asset owner): those parties are affected too, and their notices carry the numbers.
     """
     out = Outcome(recorder, actor)
     owner_name = _party_name(tx, act.owner, names)
@@ -339,12 +353,26 @@ def reconcile_activity(
         for party in (act.owner, other_owner):
             _emit(tx, out, party, "conflict.resolved", {"conflict": conflict_json(r)}, now)
     state_reason = _STATE_REASONS.get(change)
+    clearance = clearance or {}
+    for party in clearance:
+        affected.setdefault(party, [])
     for party, cs in sorted(affected.items(), key=lambda kv: str(kv[0])):
         if state_reason is not None:
             reason = state_reason
         else:
             reason = NoticeReason.AMENDED if party in was_affected else NoticeReason.NEW
-        _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
+        _notice(
+            tx,
+            out,
+            act,
+            party,
+            reason,
+            cs,
+            policy,
+            now,
+            owner_name,
+            clearance=clearance.get(party, ()),
+        )
     for party, cs in sorted(gone.items(), key=lambda kv: str(kv[0])):
         if party in affected:
             continue
@@ -352,14 +380,18 @@ def reconcile_activity(
         _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
     full = activity_json(act, full=True)
     out.main = Fact(f"activity.{change}", {"activity": full})
-    _emit(
-        tx,
-        out,
-        act.owner,
-        f"activity.{change}",
-        {"activity": full, "conflicts": [conflict_json(c) for c in out.conflicts]},
-        now,
-    )
+    told: dict[str, Any] = {
+        "activity": full,
+        "conflicts": [conflict_json(c) for c in out.conflicts],
+    }
+    short = [
+        {"party": str(n.recipient), "notice": str(n.id), "clearance": list(n.clearance)}
+        for n in out.notices
+        if n.insufficient
+    ]
+    if short:  # the owner learns at once that someone cannot get clear in time
+        told["insufficient_notice"] = short
+    _emit(tx, out, act.owner, f"activity.{change}", told, now)
     out.flush(tx, now)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from deconfliction.hotline._activities import ActivityServices
 from deconfliction.hotline._admin import AdminServices
+from deconfliction.hotline._assets import AssetServices
 from deconfliction.hotline._core import SystemClock
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
@@ -19,5 +20,7 @@ from deconfliction.hotline._sites import SiteServices
 __all__ = ["Hotline", "SystemClock"]
 
 
-class Hotline(AdminServices, ActivityServices, SiteServices, NoticeServices, ReadServices):
+class Hotline(
+    AdminServices, ActivityServices, SiteServices, NoticeServices, AssetServices, ReadServices
+):
     """File, amend and follow activities and protected sites; tell affected parties."""

@@ -5,6 +5,7 @@
 """
 
 from deconfliction.model._activity import MAX_VOLUMES, Activity
+from deconfliction.model._asset import MAX_ASSET_SPEED_MPS, Asset
 from deconfliction.model._conflict import Conflict, VolumeOverlap
 from deconfliction.model._enums import (
     ActivityKind,
@@ -26,6 +27,7 @@ from deconfliction.model._site import MAX_SITE_BUFFER_M, SITE_DEFAULT_ALTITUDE, 
 
 __all__ = [
     "DEFAULT_POLICY_TOML",
+    "MAX_ASSET_SPEED_MPS",
     "MAX_SITE_BUFFER_M",
     "MAX_VOLUMES",
     "NAUTICAL_MILE_M",
@@ -33,6 +35,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ActivityState",
+    "Asset",
     "Conflict",
     "ConflictKind",
     "ConflictStatus",

@@ -81,6 +81,13 @@ class Notice:
     expired_at: datetime | None = None
     receipt: Mapping[str, Any] | None = None
     """The hub's ledger receipt for sending this notice (seq, hash, signature)."""
+    insufficient: bool = False
+    """*Insufficient notice*: an asset of the recipient cannot get clear in the lead time
+    left (see :attr:`clearance` for the numbers)."""
+    clearance: tuple[Mapping[str, Any], ...] = ()
+    """Per recipient asset in or near the volumes: ``asset_id``, ``volume``, ``distance_m``
+    (the shortest way out of the volume plus buffer), ``max_speed_mps``, ``required_s``,
+    ``available_s``, ``insufficient``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", NoticeReason(self.reason))

@@ -38,6 +38,7 @@ DEFAULT_POLICY_TOML = """\
 [defaults]
 min_lead_time_min = 60       # notice shorter than this is flagged late (never rejected)
 ack_deadline_min = 15        # an affected party should acknowledge within this time
+asset_max_age_min = 60       # asset positions older than this are not used for time-to-clear
 buffer_horizontal_nm = 5     # 9,260 m: ICAO Doc 4444 surveillance separation minimum
 buffer_vertical_ft = 1000    # 304.8 m: RVSM vertical separation
 buffer_time_min = 5          # windows closer than this in time still conflict
@@ -67,6 +68,7 @@ _KEYS: dict[str, float] = {
     # key -> factor to SI (seconds, metres, square metres)
     "min_lead_time_min": 60.0,
     "ack_deadline_min": 60.0,
+    "asset_max_age_min": 60.0,
     "buffer_horizontal_nm": NAUTICAL_MILE_M,
     "buffer_horizontal_m": 1.0,
     "buffer_vertical_ft": FEET_TO_METRES,
@@ -84,6 +86,8 @@ class KindPolicy:
     ack_deadline_s: float
     buffers: Buffers
     max_area_m2: float
+    asset_max_age_s: float = 3600.0
+    """Reported asset positions older than this are not used for time-to-clear."""
 
 
 def _number(table: Mapping[str, Any], key: str, path: str) -> float | None:
@@ -120,6 +124,7 @@ def _kind_policy(values: Mapping[str, float], path: str) -> KindPolicy:
             values["buffer_horizontal"], values["buffer_vertical"], values["buffer_time"]
         ),
         max_area_m2=values["max_area_km2"],
+        asset_max_age_s=values["asset_max_age_min"],
     )
 
 

@@ -24,6 +24,7 @@ from deconfliction.geo import (
 from deconfliction.hotline import Disclosure, Event, IdempotencyRecord, TokenInfo
 from deconfliction.model import (
     Activity,
+    Asset,
     Conflict,
     ConflictKind,
     ConflictStatus,
@@ -37,6 +38,8 @@ from deconfliction.model import (
 __all__ = [
     "activity_from_row",
     "activity_row",
+    "asset_from_row",
+    "asset_row",
     "conflict_from_row",
     "conflict_row",
     "disclosure_from_row",
@@ -286,6 +289,8 @@ def notice_row(n: Notice) -> Row:
         "objection": n.objection,
         "expired_at": n.expired_at,
         "receipt": None if n.receipt is None else dict(n.receipt),
+        "insufficient": n.insufficient,
+        "clearance": [dict(c) for c in n.clearance] if n.clearance else None,
     }
 
 
@@ -312,6 +317,40 @@ def notice_from_row(r: RowIn) -> Notice:
         objection=r["objection"],
         expired_at=r["expired_at"],
         receipt=r["receipt"],
+        insufficient=bool(r["insufficient"]),
+        clearance=tuple(r["clearance"] or ()),
+    )
+
+
+def asset_row(a: Asset) -> Row:
+    """Columns of ``assets``."""
+    return {
+        "id": a.id,
+        "owner": a.owner,
+        "ref": a.ref,
+        "name": a.name,
+        "lon": a.lon,
+        "lat": a.lat,
+        "altitude_m": a.altitude_m,
+        "speed_mps": a.speed_mps,
+        "max_speed_mps": a.max_speed_mps,
+        "reported_at": a.reported_at,
+    }
+
+
+def asset_from_row(r: RowIn) -> Asset:
+    """The :class:`Asset` of an ``assets`` row."""
+    return Asset(
+        id=r["id"],
+        owner=r["owner"],
+        ref=r["ref"],
+        lon=r["lon"],
+        lat=r["lat"],
+        altitude_m=r["altitude_m"],
+        speed_mps=r["speed_mps"],
+        max_speed_mps=r["max_speed_mps"],
+        reported_at=r["reported_at"],
+        name=r["name"],
     )
 
 

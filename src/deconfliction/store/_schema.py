@@ -18,6 +18,7 @@ from deconfliction.store._types import UtcDateTime
 __all__ = [
     "activities",
     "activity_versions",
+    "assets",
     "conflicts",
     "disclosures",
     "events",
@@ -206,6 +207,9 @@ notices = sa.Table(
     sa.Column("expired_at", UtcDateTime, nullable=True),
     sa.Column("receipt", sa.JSON, nullable=True),
     sa.Column("event_seq", sa.BigInteger, nullable=True),
+    # time-to-clear (0004): the insufficient-notice flag and its numbers per asset
+    sa.Column("insufficient", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("clearance", sa.JSON, nullable=True),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
     sa.Index(None, "recipient", "event_seq"),
@@ -235,6 +239,22 @@ events = sa.Table(
     sa.Column("type", sa.String(100), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _party_fk("owner"),
+    sa.Column("ref", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("lon", sa.Double, nullable=False),
+    sa.Column("lat", sa.Double, nullable=False),
+    sa.Column("altitude_m", sa.Double, nullable=True),
+    sa.Column("speed_mps", sa.Double, nullable=False),
+    sa.Column("max_speed_mps", sa.Double, nullable=False),
+    sa.Column("reported_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("owner", "ref"),
 )
 
 idempotency = sa.Table(

@@ -22,6 +22,7 @@ from deconfliction.model import (
     Activity,
     ActivityKind,
     ActivityState,
+    Asset,
     Conflict,
     ConflictStatus,
     Notice,
@@ -37,6 +38,7 @@ from deconfliction.store._exec import Executor, chunks
 from deconfliction.store._schema import (
     activities,
     activity_versions,
+    assets,
     conflicts,
     disclosures,
     events,
@@ -63,6 +65,7 @@ _INSERT = {
         tokens,
         activities,
         activity_versions,
+        assets,
         sites,
         site_versions,
         conflicts,
@@ -107,6 +110,9 @@ def _conflicts_of_stmt(open_only: bool) -> sa.Select[Any]:
 
 
 _CONFLICTS_OF = {flag: _conflicts_of_stmt(flag) for flag in (True, False)}
+_ASSET_BY_REF = sa.select(assets).where(
+    assets.c.owner == _B("b_owner"), assets.c.ref == _B("b_ref")
+)
 _UNDELIVERED = (
     sa.select(notices)
     .where(
@@ -573,6 +579,27 @@ class SqlTransaction(Executor):
         stmt = sa.select(parties.c.last_seq).where(parties.c.id == party_id)
         value = self._exec(stmt, "last seq").scalar_one_or_none()
         return 0 if value is None else int(value)
+
+    # -- assets -----------------------------------------------------------------------------
+
+    def put_asset(self, asset: Asset) -> None:
+        """Insert or replace the asset's latest report (by id)."""
+        row = codec.asset_row(asset)
+        stmt, params = _update_by_id(assets, row)
+        if self._write(stmt, f"update asset {asset.id}", params).rowcount == 0:
+            self._write(_INSERT[assets], f"add asset {asset.id}", [row])
+
+    def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None:
+        """The party's asset it calls ``ref``, or None."""
+        row = self._one(_ASSET_BY_REF, "asset by ref", {"b_owner": owner, "b_ref": ref})
+        return None if row is None else codec.asset_from_row(row)
+
+    def list_assets(self, owner: UUID | None = None) -> list[Asset]:
+        """Assets (of ``owner``, or every party's), by owner then ref."""
+        stmt = sa.select(assets).order_by(assets.c.owner, assets.c.ref)
+        if owner is not None:
+            stmt = stmt.where(assets.c.owner == owner)
+        return [codec.asset_from_row(r) for r in self._all(stmt, "list assets")]
 
     # -- idempotency keys -------------------------------------------------------------------
 
