@@ -78,6 +78,7 @@ PINNED = {
     "model": [
         "DEFAULT_POLICY_TOML",
         "MAX_ASSET_SPEED_MPS",
+        "MAX_LEVELS",
         "MAX_SITE_BUFFER_M",
         "MAX_VOLUMES",
         "NAUTICAL_MILE_M",
@@ -89,6 +90,7 @@ PINNED = {
         "Conflict",
         "ConflictKind",
         "ConflictStatus",
+        "EscalationLevel",
         "KindPolicy",
         "Notice",
         "NoticeReason",

@@ -49,6 +49,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/parties/{party_id}"): DIRECTORY,
     ("POST", "/v1/parties/{party_id}/tokens"): ADMIN,
     ("GET", "/v1/parties/{party_id}/tokens"): ADMIN,
+    ("PUT", "/v1/parties/{party_id}/escalation"): ADMIN,
+    ("GET", "/v1/parties/{party_id}/escalation"): ADMIN,
     ("DELETE", "/v1/tokens/{token_id}"): ADMIN,
     ("POST", "/v1/activities"): CREATE,
     ("GET", "/v1/activities"): SELF,
@@ -218,6 +220,8 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {"name": f"Rogue {far}", "kind": "other"}
     elif (method, path) == ("POST", "/v1/parties/{party_id}/tokens"):
         kw["json"] = {"role": "admin"}
+    elif (method, path) == ("PUT", "/v1/parties/{party_id}/escalation"):
+        kw["json"] = {"levels": [{"name": "rogue level"}]}
     elif (method, path) == ("POST", "/v1/assets"):
         kw["json"] = {
             "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]

@@ -156,7 +156,7 @@ def quick_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, d
     """A second hub whose policy gives 2 s to answer (and sweeps every 0.2 s)."""
     with data_dir("quick") as data:
         policy: Path = data / "policy.toml"
-        policy.write_text("[defaults]\nack_deadline_min = 0.0334\n")
+        policy.write_text("[defaults]\nack_deadline_min = 0.0334\nack_expected = true\n")
         h = Hub(
             data,
             env={
@@ -208,7 +208,18 @@ def test_the_motivating_scenario(quick_hub: tuple[Hub, dict[str, Party]]) -> Non
     helicopter is: Blue's notice is *late* and *insufficient* (with the numbers), Red is
     told at once, nobody answers, the notice expires and Red is told, the ledger verifies."""
     hub, ps = quick_hub
-    blue, red = ps["Blue"], ps["Red"]
+    blue, red = ps["Civil"], ps["Red"]  # Civil's slow helicopter; Red's strike
+    with hub.client(hub.admin) as admin:
+        ladder = admin.put(
+            f"/v1/parties/{blue.id}/escalation",
+            json={"levels": [{"name": "watch supervisor", "deadline_min": 0.05}]},
+        )
+        assert ladder.status_code == 200, ladder.text
+        sup = admin.post(f"/v1/parties/{blue.id}/tokens", json={"role": "operator", "level": 1})
+        assert sup.status_code == 201, sup.text
+        assert sup.json()["level"] == 1
+        too_high = admin.post(f"/v1/parties/{blue.id}/tokens", json={"level": 2})
+        assert too_high.status_code == 422, too_high.text
     lon, lat = spot()
     rep = blue.op.post(
         "/v1/assets",
@@ -242,12 +253,28 @@ def test_the_motivating_scenario(quick_hub: tuple[Hub, dict[str, Party]]) -> Non
     assert "INSUFFICIENT NOTICE" in notice["summary"]
     (filed,) = [e for e in red.events(red_since) if e["type"] == "activity.filed"]
     assert filed["data"]["insufficient_notice"][0]["party"] == blue.id
-    deadline = time.monotonic() + 15
+    # unanswered at the deadline: up to Civil's watch supervisor, then (3 s on) expired
+    deadline = time.monotonic() + 20
     while (n := blue.op.get(f"/v1/notices/{notice['id']}").json())["status"] != "expired":
         assert time.monotonic() < deadline, n
         time.sleep(0.1)
     assert n["insufficient"] is True
-    assert any(e["type"] == "notice.expired" for e in red.events(red_since))
+    assert n["level"] == 1
+    (step,) = n["escalations"]
+    assert step["name"] == "watch supervisor"
+    assert step["at"] >= notice["deadline"]
+    told = [e for e in red.events(red_since) if e["type"] in ("notice.escalated", "notice.expired")]
+    assert [e["type"] for e in told] == ["notice.escalated", "notice.expired"]
+    assert (
+        told[0]["data"]["message"]
+        == "Civil has not acknowledged; escalated to its watch supervisor"
+    )
+    mine = [e for e in blue.events() if e["type"] == "notice.escalated"]
+    assert mine[-1]["data"]["level"] == 1
+    # air operations expect acknowledgement here: Red's view lists who has not answered
+    view = red.op.get(f"/v1/activities/{r['activity']['id']}").json()
+    (waiting,) = view["awaiting_acknowledgement"]
+    assert (waiting["party"], waiting["status"], waiting["level"]) == (blue.id, "expired", 1)
     key = hub_key(hub)
     for party in (blue, red):
         report = verify_bundle(party.op.get("/v1/ledger", params={"limit": 10_000}).content, key)

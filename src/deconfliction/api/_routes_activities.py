@@ -27,11 +27,12 @@ from deconfliction.hotline import (
     FilingResult,
     activity_json,
     conflict_json,
+    iso,
     notice_json,
     overlap_json,
     site_json,
 )
-from deconfliction.model import Activity
+from deconfliction.model import Activity, NoticeStatus
 
 __all__ = ["router"]
 
@@ -171,7 +172,20 @@ def get_activity(
 ) -> dict[str, Any]:
     a, full = hotline.get_activity(caller, activity_id)
     response.headers.update(etag(a.version))
-    return activity_json(a, full=full)
+    out = activity_json(a, full=full)
+    if full and hotline.policy.for_kind(a.kind).ack_expected:
+        out["awaiting_acknowledgement"] = [
+            {
+                "party": str(n.recipient),
+                "notice": str(n.id),
+                "deadline": iso(n.deadline),
+                "level": n.level,
+                "status": n.status.value,
+            }
+            for n in hotline.activity_notices(caller, activity_id)
+            if n.needs_answer and not n.answered and n.status is not NoticeStatus.SUPERSEDED
+        ]
+    return out
 
 
 @router.get(

@@ -8,8 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from deconfliction.api._deps import Caller, HotlineDep
-from deconfliction.api._schemas import PartyIn, PartyOut, TokenIn, TokenOut, TokenSecretOut
+from deconfliction.api._schemas import (
+    EscalationIn,
+    EscalationOut,
+    PartyIn,
+    PartyOut,
+    TokenIn,
+    TokenOut,
+    TokenSecretOut,
+)
 from deconfliction.hotline import party_json, token_json
+from deconfliction.model import EscalationLevel, Party
 
 __all__ = ["router"]
 
@@ -54,8 +63,38 @@ def get_party(party_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, 
 def create_token(
     party_id: UUID, body: TokenIn, caller: Caller, hotline: HotlineDep
 ) -> dict[str, Any]:
-    info, secret = hotline.create_token(caller, party_id, body.role, body.label)
+    info, secret = hotline.create_token(caller, party_id, body.role, body.label, body.level)
     return token_json(info) | {"secret": secret}
+
+
+def _ladder_json(p: Party) -> dict[str, Any]:
+    return {
+        "party_id": str(p.id),
+        "levels": [{"name": lv.name, "deadline_min": lv.deadline_s / 60} for lv in p.escalation],
+    }
+
+
+@router.put(
+    "/parties/{party_id}/escalation",
+    response_model=EscalationOut,
+    summary="Set a party's escalation ladder (admin)",
+)
+def set_escalation(
+    party_id: UUID, body: EscalationIn, caller: Caller, hotline: HotlineDep
+) -> dict[str, Any]:
+    """A notice unanswered at its deadline goes up one level (with that level's deadline);
+    past the top level it expires. The activity's owner is told each time."""
+    levels = [EscalationLevel(lv.name, lv.deadline_min * 60) for lv in body.levels]
+    return _ladder_json(hotline.set_escalation(caller, party_id, levels))
+
+
+@router.get(
+    "/parties/{party_id}/escalation",
+    response_model=EscalationOut,
+    summary="A party's escalation ladder (admin)",
+)
+def get_escalation(party_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    return _ladder_json(hotline.party_ladder(caller, party_id))
 
 
 @router.get(

@@ -104,6 +104,27 @@ class TokenIn(BaseModel):
     model_config = _STRICT
     role: Role = Role.OPERATOR
     label: str = Field(default="", max_length=200)
+    level: int = Field(
+        default=0, ge=0, le=5, description="escalation level (0: the duty desk; see escalation)"
+    )
+
+
+class LevelIn(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=100, description="e.g. 'watch commander'")
+    deadline_min: float = Field(default=15.0, ge=1 / 60, le=1440.0)
+
+
+class EscalationIn(BaseModel):
+    """The levels above the duty desk, lowest first (an empty list: none)."""
+
+    model_config = _STRICT
+    levels: list[LevelIn] = Field(max_length=5)
+
+
+class EscalationOut(BaseModel):
+    party_id: str
+    levels: list[LevelIn]
 
 
 # ------------------------------------------------------------------------- responses
@@ -127,6 +148,7 @@ class TokenOut(BaseModel):
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
+    level: int = 0
 
 
 class TokenSecretOut(TokenOut):
@@ -154,6 +176,11 @@ class ActivityOut(BaseModel):
     volumes: FeatureCollectionOut
     remarks: str | None = None
     created_at: datetime | None = None
+    awaiting_acknowledgement: list[dict[str, Any]] | None = Field(
+        None,
+        description="owner's view, for kinds where the policy expects acknowledgement: "
+        "the notices not answered yet (party, notice, deadline, level, status)",
+    )
 
 
 class OverlapOut(BaseModel):
@@ -230,6 +257,10 @@ class NoticeOut(BaseModel):
         False, description="insufficient notice: an asset of mine cannot get clear in time"
     )
     clearance: list[ClearanceOut] = Field(default_factory=list)
+    level: int = Field(0, description="the recipient's escalation level it is at")
+    escalations: list[dict[str, Any]] = Field(
+        default_factory=list, description="each step up: level, name, at, deadline"
+    )
 
 
 class ClearanceOut(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -16,12 +16,14 @@ from deconfliction.errors import (
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._ports import (
     Event,
+    Fact,
     Principal,
     TokenInfo,
     Transaction,
 )
 from deconfliction.hotline._tokens import PREFIX_LEN, hash_secret, new_secret
 from deconfliction.model import (
+    EscalationLevel,
     Party,
     PartyKind,
     Role,
@@ -54,7 +56,7 @@ class AdminServices(Core):
         # Looked up by the SHA-256 of a 256-bit random secret: timing reveals nothing usable.
         if t is None or t.revoked_at is not None:
             raise Unauthorized("the token is unknown or revoked")
-        principal = Principal(t.id, t.party_id, t.role)
+        principal = Principal(t.id, t.party_id, t.role, t.level)
         if len(self._auth_cache) > 10_000:
             self._auth_cache.clear()
         self._auth_cache[h] = (principal, time.monotonic() + AUTH_CACHE_S)
@@ -80,10 +82,10 @@ class AdminServices(Core):
 
     @staticmethod
     def _new_token(
-        tx: Transaction, party_id: UUID, role: Role, label: str, now: datetime
+        tx: Transaction, party_id: UUID, role: Role, label: str, now: datetime, level: int = 0
     ) -> tuple[TokenInfo, str]:
         secret = new_secret()
-        info = TokenInfo(uuid4(), party_id, role, label, secret[:PREFIX_LEN], now)
+        info = TokenInfo(uuid4(), party_id, role, label, secret[:PREFIX_LEN], now, level=level)
         tx.add_token(info, hash_secret(secret))
         return info, secret
 
@@ -127,9 +129,10 @@ class AdminServices(Core):
         return party
 
     def create_token(
-        self, p: Principal, party_id: UUID, role: Role | str, label: str = ""
+        self, p: Principal, party_id: UUID, role: Role | str, label: str = "", level: int = 0
     ) -> tuple[TokenInfo, str]:
-        """A new token for ``party_id``: its secret is returned here and never again."""
+        """A new token for ``party_id``: its secret is returned here and never again.
+        ``level``: the escalation level it belongs to (0: the duty desk)."""
         self._need(p, Role.ADMIN)
         try:
             r = Role(role)
@@ -144,11 +147,59 @@ class AdminServices(Core):
             _: list[Event],
             _after: list[Callable[[], None]],
         ) -> tuple[TokenInfo, str]:
-            if tx.get_party(party_id) is None:
+            party = tx.get_party(party_id)
+            if party is None:
                 raise NotFound("party", party_id)
-            return self._new_token(tx, party_id, r, label, now)
+            if not 0 <= level <= len(party.escalation):
+                raise InvalidInput(
+                    "level",
+                    f"the party has levels 0 to {len(party.escalation)} (its escalation ladder)",
+                )
+            return self._new_token(tx, party_id, r, label, now, level)
 
         return self._submit(run)
+
+    def set_escalation(
+        self, p: Principal, party_id: UUID, levels: Sequence[EscalationLevel]
+    ) -> Party:
+        """Replace the party's escalation ladder (the levels above its duty desk). Tokens of
+        levels that no longer exist keep working at the top level that does."""
+        self._need(p, Role.ADMIN)
+
+        def run(
+            tx: Transaction,
+            now: datetime,
+            _: list[Event],
+            after: list[Callable[[], None]],
+        ) -> Party:
+            old = tx.get_party(party_id)
+            if old is None:
+                raise NotFound("party", party_id)
+            new = replace(old, escalation=tuple(levels), version=old.version + 1)
+            tx.update_party(new)
+            if self.recorder is not None:
+                body = {
+                    "party": str(party_id),
+                    "escalation": [{"name": lv.name, "deadline_s": lv.deadline_s} for lv in levels],
+                }
+                self.recorder.record(tx, now, p, [Fact("party.escalation", body, (party_id,))])
+
+            def forget() -> None:
+                self._ladders.pop(party_id, None)
+
+            after.append(forget)
+            return new
+
+        return self._submit(run)
+
+    def party_ladder(self, p: Principal, party_id: UUID) -> Party:
+        """The party with its escalation ladder (admin)."""
+        self._need(p, Role.ADMIN)
+        with self.store.read() as tx:
+            party = tx.get_party(party_id)
+        if party is None:
+            raise NotFound("party", party_id)
+        return party
 
     def list_tokens(self, p: Principal, party_id: UUID) -> list[TokenInfo]:
         self._need(p, Role.ADMIN)

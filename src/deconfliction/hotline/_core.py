@@ -49,6 +49,7 @@ from deconfliction.model import (
     Activity,
     ActivityKind,
     Asset,
+    Party,
     Policy,
     ProtectedSite,
     Role,
@@ -141,6 +142,7 @@ class Core:
         self._auth_cache: dict[bytes, tuple[Principal, float]] = {}
         self._names: dict[UUID, str] = {}  # party names (never renamed) for notice texts
         self._assets: dict[UUID, Asset] = {}  # latest report of every asset (time-to-clear)
+        self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
 
     # ------------------------------------------------------------------ index (a cache)
 

@@ -64,6 +64,7 @@ def token_json(t: TokenInfo) -> dict[str, Any]:
         "prefix": t.prefix,
         "created_at": iso(t.created_at),
         "revoked_at": iso(t.revoked_at),
+        "level": t.level,
     }
 
 
@@ -183,6 +184,8 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "receipt": None if n.receipt is None else dict(n.receipt),
         "insufficient": n.insufficient,
         "clearance": [dict(c) for c in n.clearance],
+        "level": n.level,
+        "escalations": [dict(e) for e in n.escalations],
     }
 
 

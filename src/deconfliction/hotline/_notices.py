@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from deconfliction.errors import InvalidInput, NotFound
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._json import notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Receipt, Transaction
-from deconfliction.model import Notice, Role
+from deconfliction.model import Notice, Party, Role
 
 __all__ = ["NoticeServices", "NoticeStep"]
 
@@ -180,9 +180,11 @@ class NoticeServices(Core):
     # ------------------------------------------------------------------ deadlines
 
     def expire_due(self) -> list[Notice]:
-        """Expire the notices whose answer deadline has passed (the hub acts, no party):
-        the owner is told "<party> has not acknowledged", the recipient that it is overdue.
-        Run periodically by the server; returns what expired."""
+        """Deal with the notices whose answer deadline has passed (the hub acts, no party):
+        each goes up one level of its recipient's escalation ladder with a new deadline, or,
+        at the top of the ladder, expires. The activity's owner is told "<party> has not
+        acknowledged" either way, and the recipient is told too (its consoles at the new
+        level see it). Run periodically by the server; returns the notices it changed."""
 
         def run(
             tx: Transaction,
@@ -194,26 +196,44 @@ class NoticeServices(Core):
             due = [n for n in tx.notices_due(now, limit=EXPIRY_BATCH) if n.due(now)]
             if not due:
                 return []
-            done = [n.expired(now) for n in due]
+            done: list[Notice] = []
+            facts: list[Fact] = []
+            told: list[tuple[Notice, str, dict[str, Any]]] = []
+            for n in due:
+                party = self._ladder(tx, n.recipient)
+                name = party.name if party is not None else str(n.recipient)
+                ladder = party.escalation if party is not None else ()
+                if n.level < len(ladder):
+                    level = ladder[n.level]
+                    up = n.escalated(now, level.name, now + timedelta(seconds=level.deadline_s))
+                    msg = f"{name} has not acknowledged; escalated to its {level.name}"
+                    extra = {"message": msg, "level": up.level, "level_name": level.name}
+                    done.append(up)
+                    facts.append(
+                        Fact("notice.escalated", {"notice": notice_json(up)}, _concerned(up))
+                    )
+                    told.append((up, "notice.escalated", extra))
+                else:
+                    gone = n.expired(now)
+                    done.append(gone)
+                    facts.append(
+                        Fact("notice.expired", {"notice": notice_json(gone)}, _concerned(gone))
+                    )
+                    told.append((gone, "notice.expired", {"message": f"{name} has not answered"}))
             for n in done:
                 tx.update_notice(n)
-            self._record(
-                tx,
-                now,
-                None,
-                [Fact("notice.expired", {"notice": notice_json(n)}, _concerned(n)) for n in done],
-            )
-            for n in done:
-                name = self._names.get(n.recipient) or self._party_name(tx, n.recipient)
-                self._tell(
-                    tx, now, events, n, "notice.expired", {"message": f"{name} has not answered"}
-                )
+            self._record(tx, now, None, facts)
+            for n, type_, extra in told:
+                self._tell(tx, now, events, n, type_, extra)
             return done
 
         return self._submit(run)
 
-    def _party_name(self, tx: Transaction, party: UUID) -> str:
-        got = tx.get_party(party)
-        name = str(party) if got is None else got.name
-        self._names[party] = name
-        return name
+    def _ladder(self, tx: Transaction, party_id: UUID) -> Party | None:
+        """The recipient party (for its name and escalation ladder), cached until changed."""
+        party = self._ladders.get(party_id)
+        if party is None:
+            party = tx.get_party(party_id)
+            if party is not None:
+                self._ladders[party_id] = party
+        return party

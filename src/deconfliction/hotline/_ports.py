@@ -55,6 +55,8 @@ class TokenInfo:
     """The first characters of the secret, to recognise a token in a list (not secret)."""
     created_at: datetime
     revoked_at: datetime | None = None
+    level: int = 0
+    """The party's escalation level the token belongs to (0: the duty desk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Principal:
     token_id: UUID
     party_id: UUID
     role: Role
+    level: int = 0
+    """The token's escalation level (0: the party's duty desk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,10 @@ class Transaction(Protocol):
 
     # parties and tokens
     def add_party(self, party: Party) -> None: ...
+    def update_party(self, party: Party) -> None:
+        """Replace the party's row (its event counter is kept)."""
+        ...
+
     def get_party(self, party_id: UUID) -> Party | None: ...
     def list_parties(self) -> list[Party]:
         """By name."""

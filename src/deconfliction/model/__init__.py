@@ -21,13 +21,14 @@ from deconfliction.model._enums import (
     SiteState,
 )
 from deconfliction.model._notice import Notice
-from deconfliction.model._party import Party
+from deconfliction.model._party import MAX_LEVELS, EscalationLevel, Party
 from deconfliction.model._policy import DEFAULT_POLICY_TOML, NAUTICAL_MILE_M, KindPolicy, Policy
 from deconfliction.model._site import MAX_SITE_BUFFER_M, SITE_DEFAULT_ALTITUDE, ProtectedSite
 
 __all__ = [
     "DEFAULT_POLICY_TOML",
     "MAX_ASSET_SPEED_MPS",
+    "MAX_LEVELS",
     "MAX_SITE_BUFFER_M",
     "MAX_VOLUMES",
     "NAUTICAL_MILE_M",
@@ -39,6 +40,7 @@ __all__ = [
     "Conflict",
     "ConflictKind",
     "ConflictStatus",
+    "EscalationLevel",
     "KindPolicy",
     "Notice",
     "NoticeReason",

@@ -84,6 +84,10 @@ class Notice:
     insufficient: bool = False
     """*Insufficient notice*: an asset of the recipient cannot get clear in the lead time
     left (see :attr:`clearance` for the numbers)."""
+    level: int = 0
+    """The recipient's escalation level the notice is at (0: its duty desk)."""
+    escalations: tuple[Mapping[str, Any], ...] = ()
+    """Each time it went up a level: ``level``, ``name``, ``at``, ``deadline`` (ISO times)."""
     clearance: tuple[Mapping[str, Any], ...] = ()
     """Per recipient asset in or near the volumes: ``asset_id``, ``volume``, ``distance_m``
     (the shortest way out of the volume plus buffer), ``max_speed_mps``, ``required_s``,
@@ -169,6 +173,21 @@ class Notice:
             and self.expired_at is None
             and self.status is not NoticeStatus.SUPERSEDED
             and now >= self.deadline
+        )
+
+    def escalated(self, now: datetime, name: str, deadline: datetime) -> Notice:
+        """Unanswered at its deadline: up one level of the recipient's ladder, with a new
+        deadline (the status is unchanged: the notice is still waiting for an answer)."""
+        if not self.due(now):
+            return self
+        step = {
+            "level": self.level + 1,
+            "name": name,
+            "at": now.isoformat().replace("+00:00", "Z"),
+            "deadline": deadline.isoformat().replace("+00:00", "Z"),
+        }
+        return replace(
+            self, level=self.level + 1, deadline=deadline, escalations=(*self.escalations, step)
         )
 
     def expired(self, now: datetime) -> Notice:

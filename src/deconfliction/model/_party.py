@@ -10,7 +10,27 @@ from deconfliction.errors import InvalidInput
 from deconfliction.model._checks import aware, enum_value, text
 from deconfliction.model._enums import PartyKind
 
-__all__ = ["Party"]
+__all__ = ["MAX_LEVELS", "EscalationLevel", "Party"]
+
+MAX_LEVELS = 5
+"""Most escalation levels above the duty desk."""
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """A level of a party's escalation ladder above its duty desk (level 0), e.g. the watch
+    commander, then the liaison headquarters: a notice still unanswered at its deadline
+    goes up one level, with ``deadline_s`` more to answer."""
+
+    name: str
+    deadline_s: float = 900.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text(self.name, "name", max_len=100))
+        d = self.deadline_s
+        if not 1.0 <= d <= 86_400.0:
+            raise InvalidInput("deadline_s", "must be between 1 s and 24 h")
+        object.__setattr__(self, "deadline_s", float(d))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +53,16 @@ class Party:
     languages: tuple[str, ...] = ("en",)
     """BCP 47 language tags the party reads, preferred first."""
     version: int = 1
+    escalation: tuple[EscalationLevel, ...] = ()
+    """The ladder above the duty desk, lowest first (empty: unanswered notices expire)."""
 
     def __post_init__(self) -> None:
+        ladder = tuple(self.escalation)
+        if len(ladder) > MAX_LEVELS:
+            raise InvalidInput("escalation", f"at most {MAX_LEVELS} levels")
+        if len({lv.name for lv in ladder}) != len(ladder):
+            raise InvalidInput("escalation", "level names must differ")
+        object.__setattr__(self, "escalation", ladder)
         object.__setattr__(self, "name", text(self.name, "name", max_len=200))
         object.__setattr__(self, "kind", enum_value(PartyKind, self.kind, "kind"))
         object.__setattr__(

@@ -39,6 +39,7 @@ DEFAULT_POLICY_TOML = """\
 min_lead_time_min = 60       # notice shorter than this is flagged late (never rejected)
 ack_deadline_min = 15        # an affected party should acknowledge within this time
 asset_max_age_min = 60       # asset positions older than this are not used for time-to-clear
+ack_expected = false         # true: the owner's view lists who has not acknowledged yet
 buffer_horizontal_nm = 5     # 9,260 m: ICAO Doc 4444 surveillance separation minimum
 buffer_vertical_ft = 1000    # 304.8 m: RVSM vertical separation
 buffer_time_min = 5          # windows closer than this in time still conflict
@@ -62,6 +63,7 @@ buffer_vertical_ft = 500
 [kinds.hazard]
 min_lead_time_min = 360      # live fire, engagement zones, launch windows
 ack_deadline_min = 5
+ack_expected = true
 """
 
 _KEYS: dict[str, float] = {
@@ -88,12 +90,22 @@ class KindPolicy:
     max_area_m2: float
     asset_max_age_s: float = 3600.0
     """Reported asset positions older than this are not used for time-to-clear."""
+    ack_expected: bool = False
+    """The owner's view of such an activity lists who has not acknowledged yet."""
+
+
+_FLAGS = frozenset({"ack_expected"})
+"""Keys that take true or false (stored as 1.0 / 0.0 among the numbers)."""
 
 
 def _number(table: Mapping[str, Any], key: str, path: str) -> float | None:
     if key not in table:
         return None
     v = table[key]
+    if key in _FLAGS:
+        if not isinstance(v, bool):
+            raise InvalidPolicy(f"{path}.{key}", "must be true or false")
+        return 1.0 if v else 0.0
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
         raise InvalidPolicy(f"{path}.{key}", "must be a finite number ≥ 0")
     return float(v) * _KEYS[key]
@@ -102,9 +114,10 @@ def _number(table: Mapping[str, Any], key: str, path: str) -> float | None:
 def _overlay(base: dict[str, float], table: object, path: str) -> dict[str, float]:
     if not isinstance(table, Mapping):
         raise InvalidPolicy(path, "must be a table")
-    unknown = sorted(set(table) - set(_KEYS))
+    known = [*_KEYS, *sorted(_FLAGS)]
+    unknown = sorted(set(table) - set(known))
     if unknown:
-        raise InvalidPolicy(f"{path}.{unknown[0]}", f"unknown key (known: {', '.join(_KEYS)})")
+        raise InvalidPolicy(f"{path}.{unknown[0]}", f"unknown key (known: {', '.join(known)})")
     out = dict(base)
     for key in table:
         value = _number(table, key, path)
@@ -125,6 +138,7 @@ def _kind_policy(values: Mapping[str, float], path: str) -> KindPolicy:
         ),
         max_area_m2=values["max_area_km2"],
         asset_max_age_s=values["asset_max_age_min"],
+        ack_expected=values["ack_expected"] > 0,
     )
 
 

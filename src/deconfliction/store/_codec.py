@@ -28,6 +28,7 @@ from deconfliction.model import (
     Conflict,
     ConflictKind,
     ConflictStatus,
+    EscalationLevel,
     Notice,
     Party,
     ProtectedSite,
@@ -71,6 +72,8 @@ def party_row(p: Party) -> Row:
         "languages": list(p.languages),
         "created_at": p.created_at,
         "version": p.version,
+        "escalation": [{"name": lv.name, "deadline_s": lv.deadline_s} for lv in p.escalation]
+        or None,
     }
 
 
@@ -84,6 +87,7 @@ def party_from_row(r: RowIn) -> Party:
         contact=r["contact"],
         languages=tuple(r["languages"]),
         version=r["version"],
+        escalation=tuple(EscalationLevel(**lv) for lv in r["escalation"] or ()),
     )
 
 
@@ -98,6 +102,7 @@ def token_row(t: TokenInfo, secret_hash: bytes) -> Row:
         "secret_hash": secret_hash,
         "created_at": t.created_at,
         "revoked_at": t.revoked_at,
+        "level": t.level,
     }
 
 
@@ -111,6 +116,7 @@ def token_from_row(r: RowIn) -> TokenInfo:
         prefix=r["prefix"],
         created_at=r["created_at"],
         revoked_at=r["revoked_at"],
+        level=r["level"],
     )
 
 
@@ -291,6 +297,8 @@ def notice_row(n: Notice) -> Row:
         "receipt": None if n.receipt is None else dict(n.receipt),
         "insufficient": n.insufficient,
         "clearance": [dict(c) for c in n.clearance] if n.clearance else None,
+        "level": n.level,
+        "escalations": [dict(e) for e in n.escalations] if n.escalations else None,
     }
 
 
@@ -319,6 +327,8 @@ def notice_from_row(r: RowIn) -> Notice:
         receipt=r["receipt"],
         insufficient=bool(r["insufficient"]),
         clearance=tuple(r["clearance"] or ()),
+        level=r["level"],
+        escalations=tuple(r["escalations"] or ()),
     )
 
 

@@ -64,6 +64,8 @@ parties = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     # the party's event-stream counter: incremented inside the transaction that appends
     sa.Column("last_seq", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    # the escalation ladder above the duty desk (0005): [{"name", "deadline_s"}]
+    sa.Column("escalation", sa.JSON, nullable=True),
 )
 
 tokens = sa.Table(
@@ -77,6 +79,7 @@ tokens = sa.Table(
     sa.Column("secret_hash", sa.LargeBinary(64), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("level", sa.Integer, nullable=False, server_default=sa.text("0")),  # 0005
     sa.Index(None, "party_id", "created_at"),
 )
 
@@ -210,6 +213,9 @@ notices = sa.Table(
     # time-to-clear (0004): the insufficient-notice flag and its numbers per asset
     sa.Column("insufficient", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("clearance", sa.JSON, nullable=True),
+    # escalation (0005): the level it is at and each step up
+    sa.Column("level", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("escalations", sa.JSON, nullable=True),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
     sa.Index(None, "recipient", "event_seq"),

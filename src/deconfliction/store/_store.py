@@ -173,6 +173,12 @@ class SqlTransaction(Executor):
         """Insert a party (its event stream starts empty)."""
         self._write(_INSERT[parties], f"add party {party.id}", [codec.party_row(party)])
 
+    def update_party(self, party: Party) -> None:
+        """Replace the party's row (its event counter is kept)."""
+        stmt, params = _update_by_id(parties, codec.party_row(party))
+        if self._write(stmt, f"update party {party.id}", params).rowcount != 1:
+            raise NotFound("party", party.id)
+
     def get_party(self, party_id: UUID) -> Party | None:
         """The party, or None."""
         row = self._one(_BY_ID[parties], "get party", {"b_id": party_id})
