@@ -163,6 +163,14 @@ class Hub:
             self.proc.wait(timeout=10)
         self.proc = None
 
+    def kill(self) -> None:
+        """``kill -9`` the server: no shutdown, no flush beyond what was committed."""
+        if self.proc is None:
+            return
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.proc = None
+
     def db_digest(self) -> str:
         """A digest of every row of every table of the hub's SQLite file, read-only."""
         db = self.data_dir / "hotline.db"
