@@ -124,6 +124,7 @@ PINNED = {
         "Principal",
         "Receipt",
         "Recorder",
+        "Signed",
         "SiteResult",
         "Store",
         "SystemClock",

@@ -78,6 +78,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/assets"): CREATE,
     ("GET", "/v1/assets"): SELF,
     ("GET", "/v1/ledger/key"): PUBLIC,
+    ("POST", "/v1/keys"): CREATE,
+    ("GET", "/v1/keys"): SELF,
+    ("DELETE", "/v1/keys/{key_id}"): OBJECT,
     ("GET", "/v1/ledger"): SELF,
     ("WS", "/v1/stream"): SELF,
 }
@@ -140,6 +143,7 @@ class World:
     notice_id: str
     token_id: str
     secrets: set[str]
+    key_id: str = ""
 
     def params(self) -> dict[str, str]:
         return {
@@ -149,6 +153,7 @@ class World:
             "notice_id": self.notice_id,
             "party_id": self.blue.id,
             "token_id": self.token_id,
+            "key_id": self.key_id,
         }
 
 
@@ -186,6 +191,8 @@ def world(blue: Party, red: Party, admin: str, hub: Hub) -> World:
         blue.observer,
         red.operator,
     }
+    k = blue.op.post("/v1/keys", json={"public_key": _intruder_key()})
+    assert k.status_code == 201, k.text
     return World(
         blue,
         red,
@@ -198,7 +205,17 @@ def world(blue: Party, red: Party, admin: str, hub: Hub) -> World:
         notice["id"],
         token_id,
         secrets,
+        k.json()["key_id"],
     )
+
+
+def _intruder_key() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from deconfliction.audit import PublicKey
+
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    return PublicKey(raw).b64
 
 
 def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
@@ -222,6 +239,8 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {"role": "admin"}
     elif (method, path) == ("PUT", "/v1/parties/{party_id}/escalation"):
         kw["json"] = {"levels": [{"name": "rogue level"}]}
+    elif (method, path) == ("POST", "/v1/keys"):
+        kw["json"] = {"public_key": _intruder_key()}
     elif (method, path) == ("POST", "/v1/assets"):
         kw["json"] = {
             "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]
@@ -296,6 +315,7 @@ def test_another_partys_objects_are_out_of_reach(
     tokens = hub.client(admin).get(f"/v1/parties/{world.blue.id}/tokens").json()
     assert all(t["revoked_at"] is None for t in tokens)
     assert len(tokens) == 2
+    assert [k["revoked_at"] for k in world.blue.op.get("/v1/keys").json()] == [None]
     n = world.blue.op.get(f"/v1/notices/{world.notice_id}").json()
     assert (n["read_at"], n["answered_at"], n["objection"]) == (None, None, None)
 

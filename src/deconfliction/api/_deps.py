@@ -10,13 +10,16 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconfliction.errors import InvalidInput, PreconditionRequired, Unauthorized
-from deconfliction.hotline import Hotline, Idempotency, Principal
+from deconfliction.hotline import Hotline, Idempotency, Principal, Signed
 
 __all__ = [
     "Caller",
     "HotlineDep",
+    "RawJson",
+    "SigHeader",
     "idempotency",
     "if_match",
+    "parse_signature",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="a party's API token")
@@ -77,6 +80,45 @@ def idempotency(key: str | None, operation: str, body: Any) -> Idempotency | Non
         raise InvalidInput("Idempotency-Key", "must be 1–200 printable characters")
     canonical = json.dumps([operation, body], sort_keys=True, separators=(",", ":"), default=str)
     return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+SigHeader = Annotated[
+    str | None,
+    Header(
+        alias="Party-Signature",
+        description="optional: `sig=<base64 Ed25519 over the RFC 8785 canonical JSON of the "
+        "body>; key=<key id>` with a key registered at /v1/keys — kept on the ledger, so the "
+        "party cannot later deny it (and nobody can claim it said otherwise)",
+    ),
+]
+
+
+def parse_signature(header: str | None, submission: Any) -> Signed | None:
+    """The :class:`Signed` of a ``Party-Signature`` header (None without one)."""
+    if header is None:
+        return None
+    fields: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if not sep or name.strip() not in ("sig", "key") or name.strip() in fields:
+            raise InvalidInput(
+                "Party-Signature", "must be 'sig=<base64>; key=<key id>' (key optional)"
+            )
+        fields[name.strip()] = value.strip().strip('"')
+    if not fields.get("sig"):
+        raise InvalidInput("Party-Signature", "needs sig=<base64 signature>")
+    return Signed(submission, fields["sig"], fields.get("key") or None)
+
+
+async def raw_json(request: Request) -> Any:
+    """The request body as the client sent it (parsed JSON), for signature checks."""
+    try:
+        return await request.json()
+    except ValueError:
+        return None  # the body model reports malformed JSON
+
+
+RawJson = Annotated[Any, Depends(raw_json)]
 
 
 def etag(version: int) -> dict[str, str]:

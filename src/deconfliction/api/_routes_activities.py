@@ -15,9 +15,12 @@ from deconfliction.api._deps import (
     HotlineDep,
     IdemKey,
     IfMatch,
+    RawJson,
+    SigHeader,
     etag,
     idempotency,
     if_match,
+    parse_signature,
 )
 from deconfliction.api._schemas import ActivityIn, ActivityOut, CheckOut, FilingOut, NoticeOut
 from deconfliction.errors import InvalidInput
@@ -123,10 +126,13 @@ def file_activity(
     caller: Caller,
     hotline: HotlineDep,
     response: Response,
+    raw: RawJson,
     idempotency_key: IdemKey = None,
+    party_signature: SigHeader = None,
 ) -> dict[str, Any]:
     idem = idempotency(idempotency_key, "file", body.model_dump(mode="json"))
-    r = hotline.file(caller, draft_from(body), idempotency=idem)
+    signed = parse_signature(party_signature, raw)
+    r = hotline.file(caller, draft_from(body), idempotency=idem, signed=signed)
     response.headers.update(etag(r.activity.version))
     response.headers["Location"] = f"/v1/activities/{r.activity.id}"
     return filing_json(r)
@@ -210,14 +216,19 @@ def amend_activity(
     caller: Caller,
     hotline: HotlineDep,
     response: Response,
+    raw: RawJson,
     if_match_: IfMatch = None,
     idempotency_key: IdemKey = None,
+    party_signature: SigHeader = None,
 ) -> dict[str, Any]:
     version = if_match(if_match_)
     idem = idempotency(
         idempotency_key, f"amend {activity_id} {version}", body.model_dump(mode="json")
     )
-    r = hotline.amend(caller, activity_id, version, draft_from(body), idempotency=idem)
+    signed = parse_signature(party_signature, raw)
+    r = hotline.amend(
+        caller, activity_id, version, draft_from(body), idempotency=idem, signed=signed
+    )
     response.headers.update(etag(r.activity.version))
     return filing_json(r)
 

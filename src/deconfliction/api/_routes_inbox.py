@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from deconfliction.api._deps import Caller, HotlineDep
+from deconfliction.api._deps import Caller, HotlineDep, SigHeader, parse_signature
 from deconfliction.api._schemas import (
     ConflictOut,
     DeliveryIn,
@@ -93,10 +93,14 @@ def read_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[st
     response_model=NoticeStepOut,
     summary="Acknowledge: received and understood (never approval)",
 )
-def acknowledge_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+def acknowledge_notice(
+    notice_id: UUID, caller: Caller, hotline: HotlineDep, party_signature: SigHeader = None
+) -> dict[str, Any]:
     """The answer is recorded on the ledger (the response carries its receipt) and the
-    activity's owner sees it at once. One answer per notice (a second one is 409)."""
-    return _step(hotline.acknowledge(caller, notice_id))
+    activity's owner sees it at once. One answer per notice (a second one is 409). To sign
+    it, sign ``{"action": "acknowledge", "notice": "<id>"}``."""
+    signed = parse_signature(party_signature, hotline.answer_document(notice_id, None))
+    return _step(hotline.acknowledge(caller, notice_id, signed=signed))
 
 
 @router.post(
@@ -105,9 +109,16 @@ def acknowledge_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> 
     summary="Object, with a reason the activity's owner sees at once",
 )
 def object_notice(
-    notice_id: UUID, body: ObjectionIn, caller: Caller, hotline: HotlineDep
+    notice_id: UUID,
+    body: ObjectionIn,
+    caller: Caller,
+    hotline: HotlineDep,
+    party_signature: SigHeader = None,
 ) -> dict[str, Any]:
-    return _step(hotline.object(caller, notice_id, body.reason))
+    """To sign it, sign ``{"action": "object", "notice": "<id>", "reason": "<reason>"}``."""
+    reason = body.reason.strip()
+    signed = parse_signature(party_signature, hotline.answer_document(notice_id, reason))
+    return _step(hotline.object(caller, notice_id, reason, signed=signed))
 
 
 @router.get(

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from uuid import UUID
 
 from deconfliction.audit._canonical import JsonValue
@@ -107,7 +107,9 @@ class Ledger:
         if not isinstance(tx, SqlTransaction):  # pragma: no cover - wiring error
             raise TypeError(f"the ledger needs a SqlTransaction, got {type(tx).__name__}")
         who = Actor(None) if actor is None else Actor(actor.party_id, actor.token_id)
-        drafts = [Draft(at, who, f.type, f.parties, f.payload) for f in facts]
+        drafts = [
+            Draft(at, who, f.type, f.parties, f.payload, f.submission, f.signature) for f in facts
+        ]
         sealed: list[Entry] = []
 
         def make(first: int, prev_hash: bytes) -> list[LedgerRow]:
@@ -150,6 +152,14 @@ class Ledger:
 
         append_ledger_row(tx, make)
         return sealed[-1]
+
+    def check_signature(
+        self, tx: Transaction, party: UUID, submission: Any, signature: str, key_id: str | None
+    ) -> PartySignature:
+        """The hotline's view of :meth:`check_submission` (the Recorder port)."""
+        if not isinstance(tx, SqlTransaction):  # pragma: no cover - wiring error
+            raise TypeError(f"the ledger needs a SqlTransaction, got {type(tx).__name__}")
+        return self.check_submission(tx, party, submission, signature, key_id)
 
     def check_submission(
         self,

@@ -41,6 +41,7 @@ from deconfliction.hotline._results import (
     FilingResult,
     Idempotency,
     PreviewConflict,
+    Signed,
     SiteResult,
 )
 from deconfliction.hotline._service import Hotline, SystemClock
@@ -65,6 +66,7 @@ __all__ = [
     "Principal",
     "Receipt",
     "Recorder",
+    "Signed",
     "SiteResult",
     "Store",
     "SystemClock",

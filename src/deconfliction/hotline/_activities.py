@@ -40,6 +40,7 @@ from deconfliction.hotline._results import (
     FilingResult,
     Idempotency,
     PreviewConflict,
+    Signed,
 )
 from deconfliction.model import (
     Activity,
@@ -116,7 +117,12 @@ class ActivityServices(Core):
         )
 
     def file(
-        self, p: Principal, draft: ActivityDraft, *, idempotency: Idempotency | None = None
+        self,
+        p: Principal,
+        draft: ActivityDraft,
+        *,
+        idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
     ) -> FilingResult:
         """Declare a new activity; every affected party gets a notice in the same transaction."""
         self._need(p, Role.OPERATOR)
@@ -130,6 +136,7 @@ class ActivityServices(Core):
             rec = self._replayed(tx, p, idempotency)
             if rec is not None:
                 return self._replay_filing(tx, rec)
+            sig = self._signature(tx, p, signed)
             self._validate(draft)
             act = Activity(
                 uuid4(),
@@ -157,6 +164,7 @@ class ActivityServices(Core):
                 recorder=self.recorder,
                 actor=p,
                 clearance=self._clearance(act, now),
+                signed=sig,
             )
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -190,6 +198,7 @@ class ActivityServices(Core):
         draft: ActivityDraft,
         *,
         idempotency: Idempotency | None = None,
+        signed: Signed | None = None,
     ) -> FilingResult:
         """Replace an activity's content; the old version's notices are superseded."""
         self._need(p, Role.OPERATOR)
@@ -204,6 +213,7 @@ class ActivityServices(Core):
             if rec is not None:
                 return self._replay_filing(tx, rec)
             old = self._owned_activity(tx, p, activity_id, expected_version)
+            sig = self._signature(tx, p, signed)
             self._validate(draft)
             new = old.amended(
                 now,
@@ -229,6 +239,7 @@ class ActivityServices(Core):
                 recorder=self.recorder,
                 actor=p,
                 clearance=self._clearance(new, now),
+                signed=sig,
             )
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)

@@ -24,6 +24,7 @@ from deconfliction.detect import Position, Subject, SubjectKind, clearance_needs
 from deconfliction.errors import (
     Forbidden,
     IdempotencyConflict,
+    InvalidInput,
 )
 from deconfliction.geo import (
     DEFAULT_LIMITS,
@@ -43,6 +44,7 @@ from deconfliction.hotline._ports import (
 from deconfliction.hotline._results import (
     FilingResult,
     Idempotency,
+    Signed,
     SiteResult,
 )
 from deconfliction.model import (
@@ -182,6 +184,22 @@ class Core:
             index_subject(self.index, subject, [s.volume], buffer_m=s.buffer_m)
         elif subject in self.index:
             self.index.remove(subject)
+
+    # ------------------------------------------------------------------ party signatures
+
+    def _signature(
+        self, tx: Transaction, p: Principal, signed: Signed | None
+    ) -> tuple[Any, Any] | None:
+        """Verify ``signed`` (inside the write, before anything is stored): the submission
+        and the verified signature, for the write's ledger fact."""
+        if signed is None:
+            return None
+        if self.recorder is None:
+            raise InvalidInput("signature", "this hub keeps no ledger: it cannot take signatures")
+        sig = self.recorder.check_signature(
+            tx, p.party_id, signed.submission, signed.signature, signed.key_id
+        )
+        return signed.submission, sig
 
     # ------------------------------------------------------------------ time-to-clear
 

@@ -9,16 +9,18 @@ notice is made visible, never enforced.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from deconfliction.errors import InvalidInput, NotFound
+from deconfliction.errors import InvalidInput, InvalidSignature, NotFound
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._json import notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Receipt, Transaction
+from deconfliction.hotline._results import Signed
 from deconfliction.model import Notice, Party, Role
 
 __all__ = ["NoticeServices", "NoticeStep"]
@@ -145,18 +147,39 @@ class NoticeServices(Core):
 
         return self._submit(run)
 
-    def acknowledge(self, p: Principal, notice_id: UUID) -> NoticeStep:
-        """Received and understood (never approval). One answer per notice."""
-        return self._answer(p, notice_id, None)
+    def acknowledge(
+        self, p: Principal, notice_id: UUID, *, signed: Signed | None = None
+    ) -> NoticeStep:
+        """Received and understood (never approval). One answer per notice. ``signed``: the
+        party's signature of ``{"action": "acknowledge", "notice": "<id>"}``."""
+        return self._answer(p, notice_id, None, signed)
 
-    def object(self, p: Principal, notice_id: UUID, reason: str) -> NoticeStep:
-        """A structured objection with a reason; the activity's owner sees it at once."""
+    def object(
+        self, p: Principal, notice_id: UUID, reason: str, *, signed: Signed | None = None
+    ) -> NoticeStep:
+        """A structured objection with a reason; the activity's owner sees it at once.
+        ``signed``: of ``{"action": "object", "notice": "<id>", "reason": "<reason>"}``."""
         if not isinstance(reason, str):
             raise InvalidInput("reason", "must be a string")
-        return self._answer(p, notice_id, reason)
+        return self._answer(p, notice_id, reason, signed)
 
-    def _answer(self, p: Principal, notice_id: UUID, objection: str | None) -> NoticeStep:
+    @staticmethod
+    def answer_document(notice_id: UUID, objection: str | None) -> dict[str, str]:
+        """What a party signs to answer a notice."""
+        if objection is None:
+            return {"action": "acknowledge", "notice": str(notice_id)}
+        return {"action": "object", "notice": str(notice_id), "reason": objection}
+
+    def _answer(
+        self, p: Principal, notice_id: UUID, objection: str | None, signed: Signed | None
+    ) -> NoticeStep:
         self._need(p, Role.OPERATOR)
+        if signed is not None and signed.submission != self.answer_document(notice_id, objection):
+            raise InvalidSignature(
+                "signature",
+                "the signed document is not this answer: sign "
+                + json.dumps(self.answer_document(notice_id, objection)),
+            )
 
         def run(
             tx: Transaction,
@@ -165,12 +188,12 @@ class NoticeServices(Core):
             after: list[Callable[[], None]],
         ) -> NoticeStep:
             del after
+            sub, sig = self._signature(tx, p, signed) or (None, None)
             n = self._own_notice(tx, p, notice_id).answer(now, objection)
             tx.update_notice(n)
             type_ = "notice.acknowledged" if objection is None else "notice.objected"
-            (receipt,) = self._record(
-                tx, now, p, [Fact(type_, {"notice": notice_json(n)}, _concerned(n))]
-            )
+            fact = Fact(type_, {"notice": notice_json(n)}, _concerned(n), sub, sig)
+            (receipt,) = self._record(tx, now, p, [fact])
             extra = {} if receipt is None else {"receipt": receipt.to_json()}
             self._tell(tx, now, events, n, type_, extra)
             return NoticeStep(n, receipt)

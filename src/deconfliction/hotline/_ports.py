@@ -295,6 +295,10 @@ class Fact:
     type: str
     payload: Mapping[str, Any]
     parties: tuple[UUID, ...] = ()
+    submission: Any = None
+    """What the party submitted and signed (JSON), kept beside its signature."""
+    signature: Any = None
+    """The party's verified signature of ``submission`` (from :meth:`Recorder.check_signature`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +327,14 @@ class Recorder(Protocol):
         """Append ``facts`` to the ledger inside ``tx`` (they commit or roll back with the
         change they record), in order; one receipt per fact. ``actor`` None: the hub itself
         (e.g. a deadline passing)."""
+        ...
+
+    def check_signature(
+        self, tx: Transaction, party: UUID, submission: Any, signature: str, key_id: str | None
+    ) -> Any:
+        """Verify a party's detached signature of ``submission`` with its registered keys
+        (raises ``InvalidSignature``, 422, before anything is written); the result goes
+        in :attr:`Fact.signature`."""
         ...
 
 

@@ -274,6 +274,7 @@ def reconcile_activity(
     recorder: Recorder | None = None,
     actor: Principal | None = None,
     clearance: Mapping[UUID, Sequence[Mapping[str, Any]]] | None = None,
+    signed: tuple[Any, Any] | None = None,
 ) -> Outcome:
     """Store the conflicts and notices of a new version ``act``.
 
@@ -379,7 +380,8 @@ def reconcile_activity(
         reason = state_reason or NoticeReason.NO_LONGER_AFFECTED
         _notice(tx, out, act, party, reason, cs, policy, now, owner_name)
     full = activity_json(act, full=True)
-    out.main = Fact(f"activity.{change}", {"activity": full})
+    sub, sig = signed or (None, None)
+    out.main = Fact(f"activity.{change}", {"activity": full}, (), sub, sig)
     told: dict[str, Any] = {
         "activity": full,
         "conflicts": [conflict_json(c) for c in out.conflicts],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from deconfliction.geo import Volume4D
@@ -23,6 +24,7 @@ __all__ = [
     "FilingResult",
     "Idempotency",
     "PreviewConflict",
+    "Signed",
     "SiteResult",
 ]
 
@@ -98,6 +100,17 @@ class SiteResult:
     notices: tuple[Notice, ...]
     replayed: bool = False
     receipt: Receipt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A party's signature of what it submits: ``submission`` is the JSON it signed (for
+    a filing, its request body; for an answer, ``{"action", "notice"[, "reason"]}``),
+    ``signature`` base64 Ed25519 over its RFC 8785 canonical form, ``key_id`` optional."""
+
+    submission: Any
+    signature: str
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
