@@ -92,6 +92,7 @@ PINNED = {
         "ConflictStatus",
         "EscalationLevel",
         "KindPolicy",
+        "LinkStatus",
         "Notice",
         "NoticeReason",
         "NoticeStatus",

@@ -71,6 +71,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/notices"): SELF,
     ("GET", "/v1/notices/{notice_id}"): OBJECT,
     ("POST", "/v1/notices/delivered"): SELF,
+    ("POST", "/v1/heartbeat"): SELF,
+    ("GET", "/v1/links"): SELF,  # statuses only, shared by design
     ("POST", "/v1/notices/{notice_id}/read"): OBJECT,
     ("POST", "/v1/notices/{notice_id}/acknowledge"): OBJECT,
     ("POST", "/v1/notices/{notice_id}/object"): OBJECT,
@@ -88,7 +90,11 @@ ROUTES: dict[tuple[str, str], str] = {
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
 READ_ONLY_POSTS = {("POST", "/v1/activities/check")}
 # an observer watching the hotline confirms receipt and marks notices read (never answers)
-OBSERVER_POSTS = {("POST", "/v1/notices/delivered"), ("POST", "/v1/notices/{notice_id}/read")}
+OBSERVER_POSTS = {
+    ("POST", "/v1/notices/delivered"),
+    ("POST", "/v1/notices/{notice_id}/read"),
+    ("POST", "/v1/heartbeat"),
+}
 PARTY_FIELDS = {"id", "name", "kind", "contact", "languages", "created_at", "version"}
 
 

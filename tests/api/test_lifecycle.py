@@ -156,7 +156,10 @@ def quick_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, d
     """A second hub whose policy gives 2 s to answer (and sweeps every 0.2 s)."""
     with data_dir("quick") as data:
         policy: Path = data / "policy.toml"
-        policy.write_text("[defaults]\nack_deadline_min = 0.0334\nack_expected = true\n")
+        policy.write_text(
+            "[defaults]\nack_deadline_min = 0.0334\nack_expected = true\n"
+            "[links]\ndegraded_after_min = 0.02\ndown_after_min = 0.04\n"  # 1.2 s, 2.4 s
+        )
         h = Hub(
             data,
             env={
@@ -279,3 +282,32 @@ def test_the_motivating_scenario(quick_hub: tuple[Hub, dict[str, Party]]) -> Non
     for party in (blue, red):
         report = verify_bundle(party.op.get("/v1/ledger", params={"limit": 10_000}).content, key)
         assert report.ok, report.summary()
+
+
+def test_links_down_degraded_and_back(quick_hub: tuple[Hub, dict[str, Party]]) -> None:
+    """Green has no client: a filing over it tells Red at once that the notice waits; Green's
+    heartbeat brings its link up (Red told), silence takes it down again (Red told)."""
+    _, ps = quick_hub
+    green, red = ps["Green"], ps["Red"]
+    lon, lat = spot()
+    green.file(activity_body("green convoy", feature(lon, lat)))
+    time.sleep(3.0)  # whatever Green's link was, it is down now
+    red_since = red.last_seq()
+    r = red.file(activity_body("red sortie", feature(lon, lat)))
+    assert r["links"] == {green.id: "down"}
+    (filed,) = [e for e in red.events(red_since) if e["type"] == "activity.filed"]
+    assert filed["data"]["undeliverable_now"] == [{"party": green.id, "link": "down"}]
+    beat = green.obs.post("/v1/heartbeat")
+    assert beat.status_code == 200, beat.text
+    assert beat.json()["status"] == "normal"
+    links = {x["name"]: x["status"] for x in red.op.get("/v1/links").json()}
+    assert links["Green"] == "normal"
+    deadline = time.monotonic() + 10
+    while True:
+        seen = [e["data"]["status"] for e in red.events(red_since) if e["type"] == "party.link"]
+        if seen[-1:] == ["down"]:
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.2)
+    assert seen[0] == "normal"  # up when it heartbeat, then degraded/down as it fell silent
+    assert {red.op.get("/v1/links").json()[0]["status"]} <= {"normal", "degraded", "down"}

@@ -104,8 +104,9 @@ async def _sweep(hotline: Hotline, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
         try:
             expired = await run_in_threadpool(hotline.expire_due)
+            await run_in_threadpool(hotline.sweep_links)
         except Exception:  # keep sweeping; the error is logged with its traceback
-            _log.exception("expiring overdue notices failed; retrying in %.1f s", interval_s)
+            _log.exception("the deadline/link sweep failed; retrying in %.1f s", interval_s)
             continue
         if expired:
             _log.info("%d notice(s) passed their answer deadline", len(expired))

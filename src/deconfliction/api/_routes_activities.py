@@ -52,6 +52,7 @@ def filing_json(r: FilingResult) -> dict[str, Any]:
         "late": r.late,
         "replayed": r.replayed,
         "receipt": None if r.receipt is None else r.receipt.to_json(),
+        "links": {str(k): v for k, v in r.links.items()},
     }
 
 

@@ -17,7 +17,7 @@ from deconfliction.api._schemas import (
     NoticeStepOut,
     ObjectionIn,
 )
-from deconfliction.hotline import NoticeStep, conflict_json, event_json, notice_json
+from deconfliction.hotline import NoticeStep, conflict_json, event_json, iso, notice_json
 
 __all__ = ["router"]
 
@@ -119,6 +119,29 @@ def object_notice(
     reason = body.reason.strip()
     signed = parse_signature(party_signature, hotline.answer_document(notice_id, reason))
     return _step(hotline.object(caller, notice_id, reason, signed=signed))
+
+
+@router.post("/heartbeat", summary="My client is alive (keeps my party's link normal)")
+def heartbeat(caller: Caller, hotline: HotlineDep) -> dict[str, Any]:
+    """For clients that poll instead of holding the WebSocket (whose messages count)."""
+    return {
+        "status": hotline.heartbeat(caller).value,
+        "degraded_after_s": hotline.policy.link_degraded_after_s,
+        "down_after_s": hotline.policy.link_down_after_s,
+    }
+
+
+@router.get("/links", summary="Every party's link to the hub: normal, degraded or down")
+def links(caller: Caller, hotline: HotlineDep) -> list[dict[str, Any]]:
+    return [
+        {
+            "party_id": str(x.party_id),
+            "name": x.name,
+            "status": x.status.value,
+            "last_heartbeat": iso(x.last_heartbeat),
+        }
+        for x in hotline.links(caller)
+    ]
 
 
 @router.get(

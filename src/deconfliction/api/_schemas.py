@@ -309,6 +309,11 @@ class FilingOut(BaseModel):
     late: bool = Field(description="less notice than the policy asks: flagged, never refused")
     replayed: bool = Field(description="an Idempotency-Key matched an earlier identical request")
     receipt: ReceiptOut | None = Field(None, description="the ledger receipt of this version")
+    links: dict[str, str] = Field(
+        default_factory=dict,
+        description="each notified party's link when told: normal, degraded, or down (the "
+        "notice waits, in order, until a client of that party returns)",
+    )
 
 
 class SiteOut(BaseModel):

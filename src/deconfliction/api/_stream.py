@@ -11,6 +11,8 @@
   notice sent with an event up to N is then *delivered* (hub-stamped, on the ledger, and
   its sender told). A confirmation that cannot be taken (a seq ahead of the stream, bad
   JSON) is answered with ``{"type": "error", "detail"}``; the stream stays open.
+* Every client message (and connecting) is a heartbeat of the party's link; a client with
+  nothing to confirm sends ``{"type": "heartbeat"}`` (e.g. in reply to the hub's).
 """
 
 from __future__ import annotations
@@ -102,8 +104,11 @@ async def _read_client(ws: WebSocket, hotline: Hotline, p: Principal) -> None:
             msg = json.loads(text)
         except ValueError:
             msg = None
+        await run_in_threadpool(hotline.heartbeat, p)  # any message: the client is alive
+        if isinstance(msg, dict) and msg.get("type") == "heartbeat":
+            continue
         if not isinstance(msg, dict) or msg.get("type") != "delivered":
-            detail = 'expected {"type": "delivered", "seq": N}'
+            detail = 'expected {"type": "delivered", "seq": N} or {"type": "heartbeat"}'
             await ws.send_text(json.dumps({"type": "error", "detail": detail}))
             continue
         seq = msg.get("seq")
@@ -133,6 +138,7 @@ async def stream(ws: WebSocket, since: int = 0) -> None:
         # A seq from another hub or a corrupted client state: say so rather than stay silent.
         await ws.close(code=_POLICY_VIOLATION, reason="since is ahead of this party's stream")
         return
+    await run_in_threadpool(hotline.heartbeat, p)  # a client connected: the link is up
     sub = bus.subscribe(p.party_id)  # before reading the store: nothing falls in between
     pump = asyncio.create_task(_pump(ws, hotline, p, sub, since, heartbeat_s))
     reader = asyncio.create_task(_read_client(ws, hotline, p))

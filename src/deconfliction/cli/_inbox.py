@@ -123,6 +123,8 @@ def cmd_stream(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
                     )
                 else:
                     print(event_line(msg), file=out, flush=True)
+                if msg.get("type") == "heartbeat":
+                    ws.send(json.dumps({"type": "heartbeat"}))  # keeps my party's link up
                 if msg.get("type") not in ("heartbeat", "error") and args.confirm:
                     # shown to the duty officer: confirm receipt (the hub stamps delivery)
                     ws.send(json.dumps({"type": "delivered", "seq": msg.get("seq")}))

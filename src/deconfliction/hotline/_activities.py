@@ -97,6 +97,7 @@ class ActivityServices(Core):
             lead_time_s=(act.start - now).total_seconds(),
             required_lead_time_s=kp.min_lead_time_s,
             receipt=out.receipt,
+            links=dict(out.links),
         )
 
     @staticmethod
@@ -165,6 +166,7 @@ class ActivityServices(Core):
                 actor=p,
                 clearance=self._clearance(act, now),
                 signed=sig,
+                link_of=self._link_value,
             )
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -240,6 +242,7 @@ class ActivityServices(Core):
                 actor=p,
                 clearance=self._clearance(new, now),
                 signed=sig,
+                link_of=self._link_value,
             )
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
@@ -289,6 +292,7 @@ class ActivityServices(Core):
                 recorder=self.recorder,
                 actor=p,
                 clearance=self._clearance(new, now) if change == "activated" else None,
+                link_of=self._link_value,
             )
             result = self._result(
                 tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved

@@ -51,6 +51,7 @@ from deconfliction.model import (
     Activity,
     ActivityKind,
     Asset,
+    LinkStatus,
     Party,
     Policy,
     ProtectedSite,
@@ -145,6 +146,8 @@ class Core:
         self._names: dict[UUID, str] = {}  # party names (never renamed) for notice texts
         self._assets: dict[UUID, Asset] = {}  # latest report of every asset (time-to-clear)
         self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
+        self._beats: dict[UUID, datetime] = {}  # last heartbeat per party (memory only)
+        self._link_seen: dict[UUID, LinkStatus] = {}  # link status last recorded per party
 
     # ------------------------------------------------------------------ index (a cache)
 
@@ -184,6 +187,18 @@ class Core:
             index_subject(self.index, subject, [s.volume], buffer_m=s.buffer_m)
         elif subject in self.index:
             self.index.remove(subject)
+
+    def _link_value(self, party: UUID) -> str:
+        """The party's link status now (see :mod:`deconfliction.hotline._links`)."""
+        last = self._beats.get(party)
+        if last is None:
+            return LinkStatus.DOWN.value
+        age = (self._now() - last).total_seconds()
+        if age <= self.policy.link_degraded_after_s:
+            return LinkStatus.NORMAL.value
+        if age <= self.policy.link_down_after_s:
+            return LinkStatus.DEGRADED.value
+        return LinkStatus.DOWN.value
 
     # ------------------------------------------------------------------ party signatures
 

@@ -18,7 +18,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,6 +96,8 @@ class Outcome:
     """The write's own fact (the new version), recorded first."""
     receipt: Receipt | None = None
     """The receipt of :attr:`main` once flushed (None without a ledger)."""
+    links: dict[UUID, str] = field(default_factory=dict)
+    """Each recipient's link status when its notice was sent."""
     _sent: list[_SentNotice] = field(default_factory=list)
 
     def fact(self, type_: str, payload: Mapping[str, Any], *parties: UUID) -> int:
@@ -209,6 +211,7 @@ def _notice(
     owner_name: str,
     extra: Mapping[str, Any] | None = None,
     clearance: Sequence[Mapping[str, Any]] = (),
+    link: str | None = None,
 ) -> None:
     kp = policy.for_kind(act.kind)
     insufficient = any(c["insufficient"] for c in clearance)
@@ -246,7 +249,9 @@ def _notice(
         payload |= extra
     # the ledger keeps what the recipient was shown (the notice, the activity's need-to-know
     # view, the conflicts); the notice row and event get the entry's receipt at flush
-    fact = out.fact("notice.sent", dict(payload), *_concerned(n))
+    if link is not None:
+        out.links[recipient] = link
+    fact = out.fact("notice.sent", dict(payload) | {"link": link}, *_concerned(n))
     _emit(tx, out, recipient, "notice", payload, now)
     out._sent.append(_SentNotice(len(out.notices) - 1, fact, len(out.pending) - 1, payload))
 
@@ -275,6 +280,7 @@ def reconcile_activity(
     actor: Principal | None = None,
     clearance: Mapping[UUID, Sequence[Mapping[str, Any]]] | None = None,
     signed: tuple[Any, Any] | None = None,
+    link_of: Callable[[UUID], str] | None = None,
 ) -> Outcome:
     """Store the conflicts and notices of a new version ``act``.
 
@@ -373,6 +379,7 @@ def reconcile_activity(
             now,
             owner_name,
             clearance=clearance.get(party, ()),
+            link=None if link_of is None else link_of(party),
         )
     for party, cs in sorted(gone.items(), key=lambda kv: str(kv[0])):
         if party in affected:
@@ -393,6 +400,9 @@ def reconcile_activity(
     ]
     if short:  # the owner learns at once that someone cannot get clear in time
         told["insufficient_notice"] = short
+    down = [{"party": str(p), "link": s} for p, s in out.links.items() if s == "down"]
+    if down:  # … and that some notices cannot be delivered now (they wait, in order)
+        told["undeliverable_now"] = down
     _emit(tx, out, act.owner, f"activity.{change}", told, now)
     out.flush(tx, now)
     return out

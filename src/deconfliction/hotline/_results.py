@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -56,6 +57,8 @@ class FilingResult:
     """True when an Idempotency-Key matched an earlier identical request."""
     receipt: Receipt | None = None
     """The ledger receipt of this version (None when the hub runs without a ledger)."""
+    links: Mapping[UUID, str] = field(default_factory=dict)
+    """Each notified party's link when its notice was sent (``down``: it waits)."""
 
     @property
     def late(self) -> bool:

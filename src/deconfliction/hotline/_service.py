@@ -13,6 +13,7 @@ from deconfliction.hotline._activities import ActivityServices
 from deconfliction.hotline._admin import AdminServices
 from deconfliction.hotline._assets import AssetServices
 from deconfliction.hotline._core import SystemClock
+from deconfliction.hotline._links import LinkServices
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
@@ -21,6 +22,12 @@ __all__ = ["Hotline", "SystemClock"]
 
 
 class Hotline(
-    AdminServices, ActivityServices, SiteServices, NoticeServices, AssetServices, ReadServices
+    AdminServices,
+    ActivityServices,
+    SiteServices,
+    NoticeServices,
+    AssetServices,
+    LinkServices,
+    ReadServices,
 ):
     """File, amend and follow activities and protected sites; tell affected parties."""

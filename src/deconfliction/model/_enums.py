@@ -16,6 +16,7 @@ __all__ = [
     "ConflictStatus",
     "NoticeReason",
     "NoticeStatus",
+    "LinkStatus",
 ]
 
 
@@ -133,3 +134,14 @@ class NoticeStatus(StrEnum):
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
     """A newer version of the activity replaced the one this notice was about."""
+
+
+class LinkStatus(StrEnum):
+    """A party's link to the hub, from its clients' heartbeats (thresholds in the policy)."""
+
+    NORMAL = "normal"
+    DEGRADED = "degraded"
+    """No heartbeat for a while: notices may be slow to arrive."""
+    DOWN = "down"
+    """No heartbeat for longer (or none since the hub started): notices cannot be
+    delivered now; they wait, in order, until a client of the party returns."""

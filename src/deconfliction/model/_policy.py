@@ -45,6 +45,10 @@ buffer_vertical_ft = 1000    # 304.8 m: RVSM vertical separation
 buffer_time_min = 5          # windows closer than this in time still conflict
 max_area_km2 = 10000         # a declared footprint larger than this is refused
 
+[links]
+degraded_after_min = 1       # a party's link is degraded after this long without a heartbeat
+down_after_min = 3           # … and down after this long: owners are told notices wait
+
 [kinds.ground_movement]
 min_lead_time_min = 2880     # 48 h: humanitarian movement notification practice
 
@@ -147,6 +151,10 @@ class Policy:
     """Rules per activity kind; build with :meth:`from_toml` or :meth:`default`."""
 
     kinds: Mapping[ActivityKind, KindPolicy]
+    link_degraded_after_s: float = 60.0
+    """A party's link is degraded after this long without a heartbeat from its clients."""
+    link_down_after_s: float = 180.0
+    """… and down after this long."""
 
     def for_kind(self, kind: ActivityKind | str) -> KindPolicy:
         """The rules for ``kind``."""
@@ -176,9 +184,9 @@ class Policy:
         So a document's ``[defaults]`` applies to every kind its own kind tables do not set.
         """
         doc = _load(text)
-        unknown = sorted(set(doc) - {"defaults", "kinds"})
+        unknown = sorted(set(doc) - {"defaults", "kinds", "links"})
         if unknown:
-            raise InvalidPolicy(unknown[0], "unknown table (known: defaults, kinds)")
+            raise InvalidPolicy(unknown[0], "unknown table (known: defaults, kinds, links)")
         kinds_table = doc.get("kinds", {})
         if not isinstance(kinds_table, Mapping):
             raise InvalidPolicy("kinds", "must be a table of activity kinds")
@@ -197,7 +205,27 @@ class Policy:
             values = _overlay(values, doc.get("defaults", {}), "defaults")
             values = _overlay(values, kinds_table.get(k.value, {}), path)
             out[k] = _kind_policy(values, path)
-        return cls(MappingProxyType(out))
+        links = _links(builtin["links"], doc.get("links", {}))
+        return cls(MappingProxyType(out), *links)
+
+
+def _links(builtin: Mapping[str, Any], table: object) -> tuple[float, float]:
+    if not isinstance(table, Mapping):
+        raise InvalidPolicy("links", "must be a table")
+    keys = ("degraded_after_min", "down_after_min")
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise InvalidPolicy(f"links.{unknown[0]}", f"unknown key (known: {', '.join(keys)})")
+    merged = {**builtin, **table}
+    vals = []
+    for k in keys:
+        v = merged[k]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+            raise InvalidPolicy(f"links.{k}", "must be a finite number > 0")
+        vals.append(float(v) * 60.0)
+    if vals[1] < vals[0]:
+        raise InvalidPolicy("links.down_after_min", "must be at least degraded_after_min")
+    return vals[0], vals[1]
 
 
 def _load(text: str) -> dict[str, Any]:
