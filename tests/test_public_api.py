@@ -93,6 +93,7 @@ PINNED = {
         "EscalationLevel",
         "KindPolicy",
         "LinkStatus",
+        "MessageTemplate",
         "Notice",
         "NoticeReason",
         "NoticeStatus",

@@ -72,6 +72,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/notices/{notice_id}"): OBJECT,
     ("POST", "/v1/notices/delivered"): SELF,
     ("POST", "/v1/heartbeat"): SELF,
+    ("POST", "/v1/activities/{activity_id}/messages"): OBJECT,
+    ("GET", "/v1/activities/{activity_id}/messages"): OBJECT,
+    ("POST", "/v1/conflicts/{conflict_id}/messages"): OBJECT,
+    ("GET", "/v1/conflicts/{conflict_id}/messages"): OBJECT,
     ("GET", "/v1/links"): SELF,  # statuses only, shared by design
     ("POST", "/v1/notices/{notice_id}/read"): OBJECT,
     ("POST", "/v1/notices/{notice_id}/acknowledge"): OBJECT,
@@ -251,6 +255,8 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {
             "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]
         }
+    elif path.endswith("/messages") and method == "POST":
+        kw["json"] = {"template": "cease_harm", "text": "intruder's message"}
     elif (method, path) == ("POST", "/v1/notices/delivered"):
         kw["json"] = {"seq": 0}
     elif (method, path) == ("POST", "/v1/notices/{notice_id}/object"):

@@ -35,7 +35,7 @@ from deconfliction.hotline import (
     overlap_json,
     site_json,
 )
-from deconfliction.model import Activity, NoticeStatus
+from deconfliction.model import Activity, NoticeReason, NoticeStatus
 
 __all__ = ["router"]
 
@@ -190,7 +190,10 @@ def get_activity(
                 "status": n.status.value,
             }
             for n in hotline.activity_notices(caller, activity_id)
-            if n.needs_answer and not n.answered and n.status is not NoticeStatus.SUPERSEDED
+            if n.needs_answer
+            and not n.answered
+            and n.status is not NoticeStatus.SUPERSEDED
+            and n.reason is not NoticeReason.MESSAGE
         ]
     return out
 

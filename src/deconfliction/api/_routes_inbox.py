@@ -13,6 +13,7 @@ from deconfliction.api._schemas import (
     DeliveryIn,
     DeliveryOut,
     EventOut,
+    MessageIn,
     NoticeOut,
     NoticeStepOut,
     ObjectionIn,
@@ -119,6 +120,64 @@ def object_notice(
     reason = body.reason.strip()
     signed = parse_signature(party_signature, hotline.answer_document(notice_id, reason))
     return _step(hotline.object(caller, notice_id, reason, signed=signed))
+
+
+_SEND_DOC = """The recipient answers it like a notice (read / acknowledge / object); unanswered,
+it escalates up the recipient's ladder (a cease_harm message within 2 minutes)."""
+
+
+@router.post(
+    "/activities/{activity_id}/messages",
+    status_code=201,
+    response_model=NoticeOut,
+    summary="Send a hotline message on an activity's thread",
+    description=_SEND_DOC,
+)
+def send_activity_message(
+    activity_id: UUID, body: MessageIn, caller: Caller, hotline: HotlineDep
+) -> dict[str, Any]:
+    n = hotline.send_message(
+        caller, template=body.template, text=body.text, to=body.to, activity_id=activity_id
+    )
+    return notice_json(n)
+
+
+@router.post(
+    "/conflicts/{conflict_id}/messages",
+    status_code=201,
+    response_model=NoticeOut,
+    summary="Send a hotline message on a conflict's thread",
+    description=_SEND_DOC,
+)
+def send_conflict_message(
+    conflict_id: UUID, body: MessageIn, caller: Caller, hotline: HotlineDep
+) -> dict[str, Any]:
+    n = hotline.send_message(
+        caller, template=body.template, text=body.text, to=body.to, conflict_id=conflict_id
+    )
+    return notice_json(n)
+
+
+@router.get(
+    "/activities/{activity_id}/messages",
+    response_model=list[NoticeOut],
+    summary="An activity's thread: messages I sent or received, oldest first",
+)
+def activity_messages(
+    activity_id: UUID, caller: Caller, hotline: HotlineDep
+) -> list[dict[str, Any]]:
+    return [notice_json(n) for n in hotline.thread(caller, activity_id=activity_id)]
+
+
+@router.get(
+    "/conflicts/{conflict_id}/messages",
+    response_model=list[NoticeOut],
+    summary="A conflict's thread: messages I sent or received, oldest first",
+)
+def conflict_messages(
+    conflict_id: UUID, caller: Caller, hotline: HotlineDep
+) -> list[dict[str, Any]]:
+    return [notice_json(n) for n in hotline.thread(caller, conflict_id=conflict_id)]
 
 
 @router.post("/heartbeat", summary="My client is alive (keeps my party's link normal)")

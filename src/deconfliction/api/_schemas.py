@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -15,6 +16,7 @@ from deconfliction.model import (
     MAX_SITE_BUFFER_M,
     MAX_VOLUMES,
     ActivityKind,
+    MessageTemplate,
     PartyKind,
     Priority,
     Role,
@@ -257,6 +259,8 @@ class NoticeOut(BaseModel):
         False, description="insufficient notice: an asset of mine cannot get clear in time"
     )
     clearance: list[ClearanceOut] = Field(default_factory=list)
+    template: str | None = Field(None, description="for a message: its template")
+    text: str | None = Field(None, description="for a message: what the sender wrote")
     level: int = Field(0, description="the recipient's escalation level it is at")
     escalations: list[dict[str, Any]] = Field(
         default_factory=list, description="each step up: level, name, at, deadline"
@@ -280,6 +284,17 @@ class NoticeStepOut(BaseModel):
 
     notice: NoticeOut
     receipt: ReceiptOut | None = None
+
+
+class MessageIn(BaseModel):
+    """A hotline message. Templates: free_text, request_clarification, request_delay,
+    confirm_clear, cease_harm (urgent: cease — harm in progress at a notified site)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: MessageTemplate = MessageTemplate.FREE_TEXT
+    text: str = Field("", max_length=4000)
+    to: UUID | None = Field(None, description="the party (needed when several are on the thread)")
 
 
 class ObjectionIn(BaseModel):

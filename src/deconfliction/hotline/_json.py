@@ -186,6 +186,8 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "clearance": [dict(c) for c in n.clearance],
         "level": n.level,
         "escalations": [dict(e) for e in n.escalations],
+        "template": n.template,
+        "text": n.text or None,
     }
 
 

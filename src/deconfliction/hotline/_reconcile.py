@@ -172,8 +172,11 @@ def _disclose(
 
 
 def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> None:
-    """Supersede every current notice about ``activity_id``; tell each recipient."""
+    """Supersede every current notice about ``activity_id`` (not the messages of its
+    thread: they stand); tell each recipient."""
     for n in tx.notices_of_activity(activity_id, current_only=True):
+        if n.reason is NoticeReason.MESSAGE:
+            continue
         s = n.superseded(now)
         tx.update_notice(s)
         body = {"notice": notice_json(s)}

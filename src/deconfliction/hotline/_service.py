@@ -14,6 +14,7 @@ from deconfliction.hotline._admin import AdminServices
 from deconfliction.hotline._assets import AssetServices
 from deconfliction.hotline._core import SystemClock
 from deconfliction.hotline._links import LinkServices
+from deconfliction.hotline._messages import MessageServices
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
@@ -28,6 +29,7 @@ class Hotline(
     NoticeServices,
     AssetServices,
     LinkServices,
+    MessageServices,
     ReadServices,
 ):
     """File, amend and follow activities and protected sites; tell affected parties."""

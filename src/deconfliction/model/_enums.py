@@ -17,6 +17,7 @@ __all__ = [
     "NoticeReason",
     "NoticeStatus",
     "LinkStatus",
+    "MessageTemplate",
 ]
 
 
@@ -121,6 +122,20 @@ class NoticeReason(StrEnum):
     """A protected site registered or amended by another party conflicts with the recipient's
     activity (the recipient learns the site's footprint and category; the disclosure is
     recorded)."""
+    MESSAGE = "message"
+    """A hotline message between the parties of an activity or conflict (same lifecycle:
+    delivered, read, acknowledged or objected, escalated, expired)."""
+
+
+class MessageTemplate(StrEnum):
+    """Structured hotline messages (free text goes with any of them)."""
+
+    FREE_TEXT = "free_text"
+    REQUEST_CLARIFICATION = "request_clarification"
+    REQUEST_DELAY = "request_delay"
+    CONFIRM_CLEAR = "confirm_clear"
+    CEASE_HARM = "cease_harm"
+    """Urgent: cease — harm in progress at a notified site. Short answer deadline."""
 
 
 class NoticeStatus(StrEnum):

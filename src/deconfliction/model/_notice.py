@@ -32,7 +32,9 @@ from deconfliction.model._enums import NoticeReason, NoticeStatus
 MAX_REASON_LENGTH = 2000
 """Longest objection reason, in characters."""
 
-_ANSWER_REASONS = frozenset({NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.SITE_CONFLICT})
+_ANSWER_REASONS = frozenset(
+    {NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.SITE_CONFLICT, NoticeReason.MESSAGE}
+)
 
 __all__ = ["Notice"]
 
@@ -84,6 +86,10 @@ class Notice:
     insufficient: bool = False
     """*Insufficient notice*: an asset of the recipient cannot get clear in the lead time
     left (see :attr:`clearance` for the numbers)."""
+    template: str | None = None
+    """For a message (reason ``message``): its :class:`MessageTemplate` value."""
+    text: str = ""
+    """For a message: what the sender wrote."""
     level: int = 0
     """The recipient's escalation level the notice is at (0: its duty desk)."""
     escalations: tuple[Mapping[str, Any], ...] = ()

@@ -299,6 +299,8 @@ def notice_row(n: Notice) -> Row:
         "clearance": [dict(c) for c in n.clearance] if n.clearance else None,
         "level": n.level,
         "escalations": [dict(e) for e in n.escalations] if n.escalations else None,
+        "template": n.template,
+        "text": n.text or None,
     }
 
 
@@ -329,6 +331,8 @@ def notice_from_row(r: RowIn) -> Notice:
         clearance=tuple(r["clearance"] or ()),
         level=r["level"],
         escalations=tuple(r["escalations"] or ()),
+        template=r["template"],
+        text=r["text"] or "",
     )
 
 

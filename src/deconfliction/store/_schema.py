@@ -216,6 +216,9 @@ notices = sa.Table(
     # escalation (0005): the level it is at and each step up
     sa.Column("level", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("escalations", sa.JSON, nullable=True),
+    # hotline messages (0006): the template and the sender's text
+    sa.Column("template", sa.String(_ENUM), nullable=True),
+    sa.Column("text", sa.Text, nullable=True),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
     sa.Index(None, "recipient", "event_seq"),
