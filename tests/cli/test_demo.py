@@ -24,6 +24,9 @@ def test_demo_scenario_outcome() -> None:
     assert late["filing_late"] is True
     assert 0 < late["lead_time_s"] <= 60
     assert late["required_lead_time_s"] == 6 * 3600
+    assert late["insufficient"] is True  # Civil's aircraft cannot get clear in a minute
+    assert late["acknowledged"] is True
+    assert res["outcome"]["ledger_verifies"] is True
     # crossing the hospital: Blue learns category and footprint (not the name); Red nothing
     d = steps["disclosure"]
     assert d["conflict_id"]
@@ -46,6 +49,8 @@ def test_demo_narration() -> None:
     out = r.stdout
     assert "Civil's notice: lead time 3 d (policy for air_operation: at least 1 h): on time" in out
     assert "(policy for hazard: at least 6 h): LATE" in out
+    assert "are left: INSUFFICIENT NOTICE" in out
+    assert "Civil downloads its view of the ledger" in out
     assert "disclosure recorded: Blue now sees the site's category (medical)" in out
     assert "conflict with the hospital resolved" in out
     assert "Green's earlier notice: superseded" in out

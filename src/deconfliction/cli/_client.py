@@ -209,6 +209,11 @@ class HubClient:
         p = {k: v for k, v in params.items() if v is not None}
         return self.request("GET", path, params=p).json()
 
+    def get_bytes(self, path: str, **params: Any) -> bytes:
+        """GET ``path`` and return its body as bytes (e.g. a ledger bundle)."""
+        p = {k: v for k, v in params.items() if v is not None}
+        return self.request("GET", path, params=p).content
+
     def post(self, path: str, body: Any = None, *, headers: Mapping[str, str] | None = None) -> Any:
         return self.request("POST", path, json=body, headers=headers).json()
 

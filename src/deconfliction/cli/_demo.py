@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deconfliction.api import load_settings
+from deconfliction.audit import verify_bundle
 from deconfliction.cli._activity import lead_line
 from deconfliction.cli._admin import bootstrap
 from deconfliction.cli._client import ClientConfig, HubClient
@@ -135,6 +136,12 @@ def run_scenario(
             t = admin.post(f"/v1/parties/{p['id']}/tokens", {"role": "operator", "label": "demo"})
             res.parties[name], res.tokens[name] = p["id"], t["secret"]
             say.say(f"    {name:<6} {kind:<23} party {p['id']}")
+        # Civil's ladder: an unanswered notice goes up to its watch supervisor
+        admin.put(
+            f"/v1/parties/{res.parties['Civil']}/escalation",
+            {"levels": [{"name": "watch supervisor", "deadline_min": 10}]},
+        )
+    say.say("    Civil's escalation ladder: duty desk → watch supervisor (10 min more).")
     res.steps.append({"step": "parties", "parties": res.parties})
     blue, red, green, civil = (make(res.tokens[n]) for n in ("Blue", "Red", "Green", "Civil"))
     ids = res.parties
@@ -185,7 +192,26 @@ def run_scenario(
             }
         )
 
-        # -- Red's engagement zone, 1 minute before it starts: LATE
+        # -- Civil's calibration aircraft is flying near Laon
+        civil.post(
+            "/v1/assets",
+            {
+                "assets": [
+                    {
+                        "ref": "CAL-01",
+                        "name": "flight inspection aircraft",
+                        "lon": 3.62,
+                        "lat": 49.57,
+                        "altitude_ft": 10_000,
+                        "speed_kt": 140,
+                        "max_speed_kt": 160,
+                    }
+                ]
+            },
+        )
+        say.step("Civil reports its flight inspection aircraft CAL-01 near Laon, 160 kt at best.")
+
+        # -- Red's engagement zone, 1 minute before it starts: LATE and INSUFFICIENT
         body = load_activity_body(file("red-engagement-zone.geojson"), start_in_s=60)
         ez = red.post("/v1/activities", body)
         n = _notice_to(ez, ids["Civil"])
@@ -198,10 +224,22 @@ def run_scenario(
             f"(policy for hazard: at least {fmt_duration(n['required_lead_time_s'])}): "
             f"{'LATE' if n['late'] else 'on time'}"
         )
+        for need in n.get("clearance", []):
+            say.say(
+                f"    CAL-01 needs {fmt_duration(need['required_s'])} to get clear "
+                f"({need['distance_m'] / 1852:.1f} NM at {need['max_speed_mps'] * 3600 / 1852:.0f} kt); "
+                f"{fmt_duration(need['available_s'])} are left: "
+                f"{'INSUFFICIENT NOTICE' if need['insufficient'] else 'enough'}"
+            )
         say.say(
             "    The filing is accepted, never refused; the hub's clock measured the lead time "
-            "and the LATE flag is on the notice for both sides to see — the failure this "
-            "system exists to expose."
+            "and the LATE and INSUFFICIENT flags are on the notice for both sides to see — "
+            "the failure this system exists to expose."
+        )
+        ack = civil.post(f"/v1/notices/{n['id']}/acknowledge")
+        say.say(
+            f"    Civil acknowledges (received and understood, not approval); ledger receipt "
+            f"seq {ack['receipt']['seq']}, hash {ack['receipt']['hash'][:16]}…"
         )
         res.steps.append(
             {
@@ -212,6 +250,8 @@ def run_scenario(
                 "required_lead_time_s": n["required_lead_time_s"],
                 "late": n["late"],
                 "filing_late": ez["late"],
+                "insufficient": n["insufficient"],
+                "acknowledged": ack["notice"]["status"] == "acknowledged",
             }
         )
 
@@ -298,7 +338,13 @@ def run_scenario(
             ns = c.get("/v1/notices")
             summary[name] = {"notices": len(ns), "late": sum(1 for x in ns if x["late"])}
             say.say(f"    {name:<6} {len(ns)} notices, {summary[name]['late']} late")
+        key = civil.get("/v1/ledger/key")["public_key"]
+        bundle = civil.get_bytes("/v1/ledger", limit=10_000)
+        report = verify_bundle(bundle, key)
+        say.step("Civil downloads its view of the ledger and verifies it with the hub's key:")
+        say.say(f"    {report.summary()}")
         res.outcome = {
+            "ledger_verifies": report.ok,
             "ample_notice_late": res.steps[3]["late"],
             "late_notice_flagged": res.steps[4]["late"],
             "disclosure": res.steps[5]["blue_sees_site"]["category"] == "medical"
