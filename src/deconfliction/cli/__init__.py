@@ -40,6 +40,7 @@ from pydantic import ValidationError
 from deconfliction import __version__
 from deconfliction.cli._activity import add_activity_parser
 from deconfliction.cli._admin import add_admin_parser
+from deconfliction.cli._assets import add_assets_parsers
 from deconfliction.cli._check import run_check
 from deconfliction.cli._client import HubClient, resolve_config
 from deconfliction.cli._demo import add_demo_parser
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     add_activity_parser(sub, common)
     add_site_parser(sub, common)
     add_inbox_parsers(sub, common)
+    add_assets_parsers(sub, common)
     add_demo_parser(sub)
     add_ledger_parser(sub)
     c = sub.add_parser(

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from deconfliction.api import Settings, build_hotline
 from deconfliction.bus import InProcessBus
 from deconfliction.cli._client import HubClient
-from deconfliction.cli._errors import Refused
+from deconfliction.cli._errors import Refused, UsageError
 from deconfliction.cli._output import fmt_time, print_json, table
 from deconfliction.cli._serve import add_store_flags, settings_from
 from deconfliction.hotline import party_json
@@ -74,11 +74,13 @@ def cmd_party_list(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int
 
 def cmd_token_create(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
     party = hub.party_id(args.party)
-    t = hub.post(f"/v1/parties/{party}/tokens", {"role": args.role, "label": args.label or ""})
+    body = {"role": args.role, "label": args.label or "", "level": args.level}
+    t = hub.post(f"/v1/parties/{party}/tokens", body)
     if args.json:
         print_json(t, out)
         return 0
-    print(f"created {t['role']} token {t['id']} for party {party}", file=out)
+    level = f" (escalation level {t['level']})" if t.get("level") else ""
+    print(f"created {t['role']} token {t['id']} for party {party}{level}", file=out)
     print("secret (shown once: store it now, the hub keeps only a hash):", file=out)
     print(f"  {t['secret']}", file=out)
     return 0
@@ -107,6 +109,33 @@ def cmd_token_list(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int
         ),
         file=out,
     )
+    return 0
+
+
+def _level(text: str) -> dict[str, Any]:
+    name, sep, minutes = text.rpartition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"--level {text!r}: expected NAME=MINUTES, e.g. 'watch commander=15'")
+    try:
+        return {"name": name.strip(), "deadline_min": float(minutes)}
+    except ValueError:
+        raise UsageError(f"--level {text!r}: MINUTES must be a number") from None
+
+
+def cmd_escalation(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
+    party = hub.party_id(args.party)
+    path = f"/v1/parties/{party}/escalation"
+    if args.level is None and not args.clear:
+        r = hub.get(path)
+    else:
+        levels = [] if args.clear else [_level(x) for x in args.level]
+        r = hub.put(path, {"levels": levels})
+    if args.json:
+        print_json(r, out)
+        return 0
+    print(f"party {party}: level 0 duty desk", file=out)
+    for i, lv in enumerate(r["levels"], start=1):
+        print(f"  level {i} {lv['name']} ({lv['deadline_min']:g} min to answer)", file=out)
     return 0
 
 
@@ -149,6 +178,20 @@ def add_admin_parser(
     add.set_defaults(client_cmd=cmd_party_add)
     ls = psub.add_parser("list", parents=[common], help="the directory of parties")
     ls.set_defaults(client_cmd=cmd_party_list)
+    esc = psub.add_parser(
+        "escalation",
+        parents=[common],
+        help="show or set a party's escalation ladder above its duty desk",
+    )
+    esc.add_argument("party", metavar="PARTY", help="the party's id or name")
+    esc.add_argument(
+        "--level",
+        action="append",
+        metavar="NAME=MINUTES",
+        help="a level, lowest first (repeatable), e.g. --level 'watch commander=15'",
+    )
+    esc.add_argument("--clear", action="store_true", help="remove every level")
+    esc.set_defaults(client_cmd=cmd_escalation)
 
     token = asub.add_parser("token", help="create, list or revoke API tokens (admin token)")
     tsub = token.add_subparsers(dest="token_command", required=True, metavar="COMMAND")
@@ -156,6 +199,7 @@ def add_admin_parser(
     c.add_argument("party", metavar="PARTY", help="the party's id or name")
     c.add_argument("--role", choices=[r.value for r in Role], default=Role.OPERATOR.value)
     c.add_argument("--label", help="what the token is for")
+    c.add_argument("--level", type=int, default=0, help="its escalation level (0: the duty desk)")
     c.set_defaults(client_cmd=cmd_token_create)
     tl = tsub.add_parser("list", parents=[common], help="a party's tokens (never their secrets)")
     tl.add_argument("party", metavar="PARTY", help="the party's id or name")
