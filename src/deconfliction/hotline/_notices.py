@@ -208,6 +208,9 @@ class NoticeServices(Core):
         at the top of the ladder, expires. The activity's owner is told "<party> has not
         acknowledged" either way, and the recipient is told too (its consoles at the new
         level see it). Run periodically by the server; returns the notices it changed."""
+        with self.store.read() as tx:  # the common case, nothing due: no write transaction
+            if not tx.notices_due(self._now(), limit=1):
+                return []
 
         def run(
             tx: Transaction,
