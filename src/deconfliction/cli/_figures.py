@@ -24,7 +24,7 @@ from deconfliction.cli._errors import UsageError
 from deconfliction.cli._files import parse_duration
 from deconfliction.cli._output import fmt_duration, fmt_time, print_json, table
 
-__all__ = ["add_figures_parser", "parse_when"]
+__all__ = ["add_figures_parser", "parse_when", "render_figures"]
 
 
 def parse_when(text: str, flag: str) -> datetime:
@@ -85,14 +85,20 @@ def cmd_figures(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
     )
     if args.json:
         print_json(doc, out)
-        return 0
+    else:
+        render_figures(doc, out)
+    return 0
+
+
+def render_figures(doc: Mapping[str, Any], out: TextIO) -> None:
+    """The figures of ``GET /v1/figures`` as a table, for people."""
     whose = "every pair of the hub" if doc["all"] else doc["party"]["name"]
     span = f"{fmt_time(doc['since']) if doc['since'] else 'the start'} to "
     span += fmt_time(doc["until"]) if doc["until"] else "now"
     print(f"figures for {whose}: notices sent from {span}", file=out)
     if not doc["pairs"]:
         print("no notices between parties in this period", file=out)
-        return 0
+        return
     head = ["FROM", "TO"] if doc["all"] else ["COUNTERPART", "DIRECTION"]
     print(
         table(
@@ -115,7 +121,6 @@ def cmd_figures(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
         "MEDIAN ACK: sending to answer; UNANSWERED: still waiting now",
         file=out,
     )
-    return 0
 
 
 def add_figures_parser(
