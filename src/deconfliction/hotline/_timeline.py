@@ -47,7 +47,7 @@ _CHANGE_OF_STATE = {
 # At one hub time, the order in which the steps happened (an amendment supersedes the old
 # notices, updates the conflicts, then sends the new notices).
 _RANK = {
-    "activity": 0,
+    **{f"activity.{change}": 0 for change in ("filed", "amended", *_CHANGE_OF_STATE.values())},
     "notice.superseded": 1,
     "conflict.detected": 2,
     "conflict.updated": 2,
@@ -115,7 +115,11 @@ class ActivityTimeline:
 
     def other_party(self, c: Conflict) -> UUID:
         """The party on the other side of ``c`` from this activity."""
-        return c.other_owner if c.activity_id == self.activity.id else c.activity_owner
+        return _other_party(c, self.activity.id)
+
+
+def _other_party(c: Conflict, activity_id: UUID) -> UUID:
+    return c.other_owner if c.activity_id == activity_id else c.activity_owner
 
 
 def duration_text(seconds: float) -> str:
@@ -352,8 +356,7 @@ def timeline_events(
     party name)."""
     events = _version_events(versions, names, current)
     for c in conflicts:
-        other = c.other_owner if c.activity_id == current.id else c.activity_owner
-        events += _conflict_events(c, other, names)
+        events += _conflict_events(c, _other_party(c, current.id), names)
     for n in notices:
         events += _notice_events(n, names.get(n.recipient, str(n.recipient)))
 
