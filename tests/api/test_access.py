@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/activities/{activity_id}"): OBJECT,
     ("PUT", "/v1/activities/{activity_id}"): OBJECT,
     ("GET", "/v1/activities/{activity_id}/notices"): OBJECT,
+    ("GET", "/v1/activities/{activity_id}/timeline"): OBJECT,
     ("POST", "/v1/activities/{activity_id}/activate"): OBJECT,
     ("POST", "/v1/activities/{activity_id}/end"): OBJECT,
     ("POST", "/v1/activities/{activity_id}/cancel"): OBJECT,
@@ -88,6 +89,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/keys"): SELF,
     ("DELETE", "/v1/keys/{key_id}"): OBJECT,
     ("GET", "/v1/ledger"): SELF,
+    ("GET", "/v1/figures"): SELF,
     ("WS", "/v1/stream"): SELF,
 }
 
@@ -345,6 +347,7 @@ def test_an_affected_party_sees_but_cannot_touch(world: World) -> None:
         ("POST", "/v1/activities/{activity_id}/end"),
         ("POST", "/v1/activities/{activity_id}/cancel"),
         ("GET", "/v1/activities/{activity_id}/notices"),
+        ("GET", "/v1/activities/{activity_id}/timeline"),
     ]:
         url, kw = request_for(method, path, world)
         r = call(red.op, method, url, kw)

@@ -394,6 +394,53 @@ def test_notices_current_only_recipient_and_order(store: SqlStore) -> None:
         assert tx.list_notices(blue, limit=1) == [about_b]
 
 
+def test_notice_stats_pairs_filters_and_durations(store: SqlStore) -> None:
+    blue, red, a, b, _ = _conflict_world(store)  # a is Blue's, b is Red's; both start at T0
+    late = f.notice(red, a, sent_h=-0.5, owner=blue)
+    answered = f.notice(red, a, sent_h=-2, owner=blue).answer(f.at(-2) + timedelta(seconds=90.25))
+    expired = f.notice(red, a, sent_h=-1, owner=blue).expired(f.at(-0.5))
+    own = f.notice(blue, a, sent_h=-1, owner=blue, reason="site_conflict")  # to itself: no pair
+    back = f.notice(blue, b, sent_h=-3, owner=red, reason="cancelled", insufficient=True)
+    legacy = f.notice(red, a, sent_h=-4)  # no owner copy (before 0003): the activity's owner
+    with store.transaction() as tx:
+        for n in (late, answered, expired, own, back, legacy):
+            tx.add_notice(n)
+
+    def rows(**kw: object) -> dict[float, tuple[object, ...]]:
+        with store.read() as tx:
+            got = tx.notice_stats(**kw)  # type: ignore[arg-type]
+        return {
+            round(s.lead_time_s, 3): (
+                s.sender,
+                s.recipient,
+                s.reason.value,
+                s.status.value,
+                None if s.time_to_answer_s is None else round(s.time_to_answer_s, 3),
+                s.expired,
+                s.insufficient,
+                s.late,
+            )
+            for s in got
+        }
+
+    everything = rows()
+    assert everything == {
+        1800.0: (blue, red, "new", "queued", None, False, False, True),
+        7200.0: (blue, red, "new", "acknowledged", 90.25, False, False, False),
+        3600.0: (blue, red, "new", "expired", None, True, False, False),
+        10800.0: (red, blue, "cancelled", "queued", None, False, True, False),
+        14400.0: (blue, red, "new", "queued", None, False, False, False),
+    }
+    assert rows(sender=blue).keys() == {1800.0, 7200.0, 3600.0, 14400.0}
+    assert rows(recipient=blue).keys() == {10800.0}
+    assert rows(sender=red, recipient=red) == {}
+    assert rows(since=f.at(-1)).keys() == {1800.0, 3600.0}  # [since, until)
+    assert rows(until=f.at(-1)).keys() == {7200.0, 10800.0, 14400.0}
+    assert rows(since=f.at(-3).astimezone(f.CET), until=f.at(-2)).keys() == {10800.0}
+    with pytest.raises(InvalidInput):
+        rows(since=datetime(2026, 11, 25))
+
+
 def test_disclosures_filters_oldest_first(store: SqlStore) -> None:
     blue, red, a, _, s = _conflict_world(store)
     c = f.conflict(a, s)

@@ -23,6 +23,7 @@ from deconfliction.api import (
     _routes_assets,
     _routes_inbox,
     _routes_ledger,
+    _routes_reports,
     _routes_sites,
 )
 from deconfliction.api._bodylimit import BodyLimit
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _routes_inbox,
         _routes_assets,
         _routes_ledger,
+        _routes_reports,
     )
     for r in routers:
         app.include_router(r.router)

@@ -452,3 +452,90 @@ class AssetOut(BaseModel):
     speed_mps: float
     max_speed_mps: float
     reported_at: datetime
+
+
+# ------------------------------------------------------------------------- timeline, figures
+
+
+class PartyRefOut(BaseModel):
+    id: str
+    name: str
+
+
+class TimelineNoticeOut(NoticeOut):
+    recipient_name: str
+    time_to_answer_s: float | None = Field(
+        description="from sending to the answer (acknowledgement or objection); null: none yet"
+    )
+
+
+class TimelineConflictOut(ConflictOut):
+    other_party: PartyRefOut = Field(description="the party on the other side")
+    other_type: Literal["activity", "site"]
+    other_object: str = Field(description="the id of the activity or site on the other side")
+
+
+class TimelineVersionOut(BaseModel):
+    version: int
+    change: Literal["filed", "amended", "activated", "ended", "cancelled"]
+    at: datetime = Field(description="hub time of the change")
+    state: str
+    kind: ActivityKind
+    title: str
+    priority: Priority
+    start: datetime
+    end: datetime
+    volumes: FeatureCollectionOut
+
+
+class TimelineEventOut(BaseModel):
+    time: datetime
+    type: str = Field(description="e.g. activity.amended, conflict.detected, notice.read")
+    what: str = Field(description="a few words: notice sent, acknowledged, escalated…")
+    party: str | None = Field(description="the party's name (the owner, the recipient…)")
+    party_id: str | None
+    details: str = Field(description="the step in one sentence, with its figures and flags")
+    ref: dict[str, Any] = Field(description="ids of what it is about: version, conflict, notice")
+
+
+class TimelineOut(BaseModel):
+    """My activity's whole story: versions, conflicts, notices, and every step in order."""
+
+    activity: ActivityOut
+    owner: PartyRefOut
+    generated_at: datetime
+    versions: list[TimelineVersionOut]
+    conflicts: list[TimelineConflictOut]
+    notices: list[TimelineNoticeOut] = Field(description="every notice of every version")
+    events: list[TimelineEventOut] = Field(description="oldest first")
+
+
+class PairFiguresOut(BaseModel):
+    from_: PartyRefOut = Field(alias="from")
+    to: PartyRefOut
+    direction: Literal["sent", "received"] | None = Field(
+        description="from my side: notices I sent, or received; null for others' pairs"
+    )
+    counterpart: PartyRefOut | None
+    notices: int = Field(description="notices sent (every reason)")
+    answer_expected: int = Field(description="of those, the ones calling for an answer")
+    median_lead_time_s: float | None = Field(description="of the ones calling for an answer")
+    late: int
+    late_share: float | None = Field(description="late / answer_expected")
+    insufficient: int
+    insufficient_share: float | None = Field(description="insufficient / notices")
+    answered: int = Field(description="acknowledged or objected")
+    median_time_to_ack_s: float | None = Field(description="sending to answer, median")
+    unanswered: int = Field(description="calling for an answer, none yet, not superseded")
+    expired: int
+    expired_share: float | None = Field(description="expired / answer_expected")
+
+
+class FiguresOut(BaseModel):
+    """Per party pair and direction, over the notices sent in [since, until)."""
+
+    party: PartyRefOut
+    since: datetime | None
+    until: datetime | None
+    all: bool
+    pairs: list[PairFiguresOut]

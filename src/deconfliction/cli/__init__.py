@@ -3,7 +3,8 @@
 Local commands: ``serve`` (run the hub), ``admin init`` (the first admin token, on an empty
 store), ``policy show``, ``demo`` (a hub with a scenario over northern France) and ``check``.
 Client commands talk to a hub over HTTP: ``admin party|token``, ``activity``, ``site``,
-``notices``, ``stream``, ``whoami``. The hub's URL and the token come from ``--url/--token``,
+``notices``, ``stream``, ``whoami``, ``report activity`` (a self-contained HTML report) and
+``figures``. The hub's URL and the token come from ``--url/--token``,
 else ``DECONFLICTION_URL/DECONFLICTION_TOKEN``, else ``~/.config/deconfliction/client.toml``
 (see :mod:`deconfliction.cli._client`). Tables by default, ``--json`` for machines.
 
@@ -45,8 +46,10 @@ from deconfliction.cli._check import run_check
 from deconfliction.cli._client import HubClient, resolve_config
 from deconfliction.cli._demo import add_demo_parser
 from deconfliction.cli._errors import EXIT_USAGE, CliError
+from deconfliction.cli._figures import add_figures_parser
 from deconfliction.cli._inbox import add_inbox_parsers
 from deconfliction.cli._ledger import add_ledger_parser
+from deconfliction.cli._report import add_report_parser
 from deconfliction.cli._serve import add_serve_parser
 from deconfliction.cli._sites import add_site_parser
 from deconfliction.errors import DeconflictionError
@@ -87,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     add_site_parser(sub, common)
     add_inbox_parsers(sub, common)
     add_assets_parsers(sub, common)
+    add_report_parser(sub, common)
+    add_figures_parser(sub, common)
     add_demo_parser(sub)
     add_ledger_parser(sub)
     c = sub.add_parser(

@@ -19,25 +19,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from deconfliction.hotline import duration_text
+
 __all__ = ["fmt_duration", "fmt_time", "print_json", "table"]
 
 
 def fmt_duration(seconds: float) -> str:
     """A duration for people: ``59 s``, ``12 min 5 s``, ``3 h 1 min``, ``2 d 2 h``."""
-    sign = "-" if seconds < 0 else ""
-    s = round(abs(seconds))
-    d, rest = divmod(s, 86_400)
-    h, rest = divmod(rest, 3_600)
-    m, sec = divmod(rest, 60)
-    if d:
-        parts = [f"{d} d", f"{h} h" if h else ""]
-    elif h:
-        parts = [f"{h} h", f"{m} min" if m else ""]
-    elif m:
-        parts = [f"{m} min", f"{sec} s" if sec else ""]
-    else:
-        parts = [f"{sec} s"]
-    return sign + " ".join(p for p in parts if p)
+    return duration_text(seconds)
 
 
 def fmt_time(iso: str | None) -> str:

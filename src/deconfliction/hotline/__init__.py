@@ -6,6 +6,7 @@ layers above (``store``, ``bus``).
 """
 
 from deconfliction.hotline._assets import AssetReport
+from deconfliction.hotline._figures import Figures, PairFigures, figures_json
 from deconfliction.hotline._json import (
     activity_json,
     asset_json,
@@ -28,6 +29,7 @@ from deconfliction.hotline._ports import (
     Fact,
     IdempotencyRecord,
     LiveActivity,
+    NoticeStat,
     Principal,
     Receipt,
     Recorder,
@@ -45,10 +47,19 @@ from deconfliction.hotline._results import (
     SiteResult,
 )
 from deconfliction.hotline._service import Hotline, SystemClock
+from deconfliction.hotline._timeline import (
+    ActivityTimeline,
+    ActivityVersion,
+    TimelineEvent,
+    duration_text,
+    timeline_json,
+)
 from deconfliction.hotline._tokens import hash_secret, new_secret
 
 __all__ = [
     "ActivityDraft",
+    "ActivityTimeline",
+    "ActivityVersion",
     "AssetReport",
     "CheckResult",
     "Clock",
@@ -56,12 +67,15 @@ __all__ = [
     "Event",
     "EventSink",
     "Fact",
+    "Figures",
     "FilingResult",
     "Hotline",
     "Idempotency",
     "IdempotencyRecord",
     "LiveActivity",
+    "NoticeStat",
     "NoticeStep",
+    "PairFigures",
     "PreviewConflict",
     "Principal",
     "Receipt",
@@ -70,13 +84,16 @@ __all__ = [
     "SiteResult",
     "Store",
     "SystemClock",
+    "TimelineEvent",
     "TokenInfo",
     "Transaction",
     "activity_json",
     "asset_json",
     "conflict_json",
     "disclosure_json",
+    "duration_text",
     "event_json",
+    "figures_json",
     "hash_secret",
     "iso",
     "new_secret",
@@ -84,5 +101,6 @@ __all__ = [
     "overlap_json",
     "party_json",
     "site_json",
+    "timeline_json",
     "token_json",
 ]

@@ -21,6 +21,8 @@ from deconfliction.model import (
     Asset,
     Conflict,
     Notice,
+    NoticeReason,
+    NoticeStatus,
     Party,
     ProtectedSite,
     Role,
@@ -34,6 +36,7 @@ __all__ = [
     "Fact",
     "IdempotencyRecord",
     "LiveActivity",
+    "NoticeStat",
     "Principal",
     "Receipt",
     "Recorder",
@@ -121,6 +124,49 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeStat:
+    """What the figures need of one notice: a narrow row of numbers, no texts or times to
+    decode (durations are computed by the database, to the millisecond).
+
+    ``sender`` is the activity's owner, the party that gave the notice.
+    """
+
+    sender: UUID
+    recipient: UUID
+    reason: NoticeReason
+    status: NoticeStatus
+    lead_time_s: float
+    """The activity's start minus when the hub sent the notice."""
+    required_lead_time_s: float
+    insufficient: bool
+    time_to_answer_s: float | None
+    """From sending to the recipient's answer (acknowledgement or objection); None: none."""
+    expired: bool
+
+    @property
+    def late(self) -> bool:
+        """As :attr:`Notice.late <deconfliction.model.Notice.late>`, at millisecond precision."""
+        return round(self.lead_time_s, 3) < self.required_lead_time_s
+
+    @property
+    def needs_answer(self) -> bool:
+        """As :attr:`Notice.needs_answer <deconfliction.model.Notice.needs_answer>`."""
+        return self.reason in _ANSWER_REASONS
+
+    @property
+    def unanswered(self) -> bool:
+        """Calls for an answer, has none, and was not superseded (expired ones count)."""
+        return (
+            self.needs_answer
+            and self.time_to_answer_s is None
+            and self.status is not NoticeStatus.SUPERSEDED
+        )
+
+
+_ANSWER_REASONS = frozenset({NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.SITE_CONFLICT})
+
+
 class Transaction(Protocol):
     """One database transaction: every write of one service call goes through one of these.
 
@@ -163,6 +209,10 @@ class Transaction(Protocol):
     def update_activity(self, activity: Activity, expected_version: int) -> bool: ...
     def get_activity(self, activity_id: UUID) -> Activity | None: ...
     def get_activity_version(self, activity_id: UUID, version: int) -> Activity | None: ...
+    def activity_versions(self, activity_id: UUID) -> list[Activity]:
+        """Every kept version of the activity, oldest first (empty if it does not exist)."""
+        ...
+
     def list_activities(
         self,
         *,
@@ -230,6 +280,19 @@ class Transaction(Protocol):
         self, recipient: UUID, *, activity_id: UUID | None = None, limit: int | None = None
     ) -> list[Notice]:
         """The recipient's notices, newest first."""
+        ...
+
+    def notice_stats(
+        self,
+        *,
+        sender: UUID | None = None,
+        recipient: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[NoticeStat]:
+        """Every notice from one party to another (a notice a party got about its own
+        activity is left out), sent in ``[since, until)``; ``sender`` / ``recipient``
+        narrow it to notices given / received by that party. One query; no order."""
         ...
 
     def notices_undelivered_through(self, recipient: UUID, seq: int) -> list[Notice]:

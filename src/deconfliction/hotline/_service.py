@@ -13,11 +13,13 @@ from deconfliction.hotline._activities import ActivityServices
 from deconfliction.hotline._admin import AdminServices
 from deconfliction.hotline._assets import AssetServices
 from deconfliction.hotline._core import SystemClock
+from deconfliction.hotline._figures import FigureServices
 from deconfliction.hotline._links import LinkServices
 from deconfliction.hotline._messages import MessageServices
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
+from deconfliction.hotline._timeline import TimelineServices
 
 __all__ = ["Hotline", "SystemClock"]
 
@@ -31,5 +33,7 @@ class Hotline(
     LinkServices,
     MessageServices,
     ReadServices,
+    TimelineServices,
+    FigureServices,
 ):
     """File, amend and follow activities and protected sites; tell affected parties."""
