@@ -2,7 +2,8 @@
 detect conflicts; create notices; record disclosures — one transaction per write.
 
 Persistence and fan-out are ports (:class:`Store`, :class:`EventSink`) implemented by the
-layers above (``store``, ``bus``).
+layers above (``store``, ``bus``). Webhook signatures (:func:`sign_webhook`,
+:func:`verify_webhook`) are plain HMAC-SHA256, usable by a receiver written in Python.
 """
 
 from deconfliction.hotline._assets import AssetReport
@@ -18,6 +19,7 @@ from deconfliction.hotline._json import (
     party_json,
     site_json,
     token_json,
+    webhook_json,
 )
 from deconfliction.hotline._notices import NoticeStep
 from deconfliction.hotline._ports import (
@@ -44,9 +46,25 @@ from deconfliction.hotline._results import (
     SiteResult,
 )
 from deconfliction.hotline._service import Hotline, SystemClock
+from deconfliction.hotline._signature import (
+    SIGNATURE_HEADER,
+    SIGNATURE_TOLERANCE_S,
+    new_webhook_secret,
+    sign_webhook,
+    verify_webhook,
+)
 from deconfliction.hotline._tokens import hash_secret, new_secret
+from deconfliction.hotline._webhooks import (
+    WebhookOutbox,
+    WebhookStatus,
+    check_webhook_url,
+    webhook_origin,
+    webhook_wants,
+)
 
 __all__ = [
+    "SIGNATURE_HEADER",
+    "SIGNATURE_TOLERANCE_S",
     "ActivityDraft",
     "AssetReport",
     "CheckResult",
@@ -70,17 +88,26 @@ __all__ = [
     "SystemClock",
     "TokenInfo",
     "Transaction",
+    "WebhookOutbox",
+    "WebhookStatus",
     "activity_json",
     "asset_json",
+    "check_webhook_url",
     "conflict_json",
     "disclosure_json",
     "event_json",
     "hash_secret",
     "iso",
     "new_secret",
+    "new_webhook_secret",
     "notice_json",
     "overlap_json",
     "party_json",
+    "sign_webhook",
     "site_json",
     "token_json",
+    "verify_webhook",
+    "webhook_json",
+    "webhook_origin",
+    "webhook_wants",
 ]

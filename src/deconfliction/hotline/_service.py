@@ -16,11 +16,19 @@ from deconfliction.hotline._core import SystemClock
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
+from deconfliction.hotline._webhooks import WebhookServices
 
 __all__ = ["Hotline", "SystemClock"]
 
 
 class Hotline(
-    AdminServices, ActivityServices, SiteServices, NoticeServices, AssetServices, ReadServices
+    AdminServices,
+    ActivityServices,
+    SiteServices,
+    WebhookServices,
+    NoticeServices,
+    AssetServices,
+    ReadServices,
 ):
-    """File, amend and follow activities and protected sites; tell affected parties."""
+    """File, amend and follow activities and protected sites; tell affected parties (on
+    their streams and webhooks)."""

@@ -16,6 +16,7 @@ __all__ = [
     "ConflictStatus",
     "NoticeReason",
     "NoticeStatus",
+    "DeliveryChannel",
 ]
 
 
@@ -133,3 +134,13 @@ class NoticeStatus(StrEnum):
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
     """A newer version of the activity replaced the one this notice was about."""
+
+
+class DeliveryChannel(StrEnum):
+    """How a notice reached its recipient (what made it *delivered*)."""
+
+    CLIENT = "client"
+    """The party's client confirmed receipt (WebSocket ``delivered`` message, ``POST
+    /v1/notices/delivered``, or a person reading or answering it)."""
+    WEBHOOK = "webhook"
+    """The party's webhook answered 2xx to the POST of the notice's event."""
