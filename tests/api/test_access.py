@@ -51,6 +51,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/parties/{party_id}/tokens"): ADMIN,
     ("PUT", "/v1/parties/{party_id}/escalation"): ADMIN,
     ("GET", "/v1/parties/{party_id}/escalation"): ADMIN,
+    ("PUT", "/v1/parties/{party_id}/webhooks/{level}"): ADMIN,
+    ("GET", "/v1/parties/{party_id}/webhooks"): ADMIN,
+    ("DELETE", "/v1/parties/{party_id}/webhooks/{level}"): ADMIN,
     ("DELETE", "/v1/tokens/{token_id}"): ADMIN,
     ("POST", "/v1/activities"): CREATE,
     ("GET", "/v1/activities"): SELF,
@@ -166,6 +169,7 @@ class World:
             "party_id": self.blue.id,
             "token_id": self.token_id,
             "key_id": self.key_id,
+            "level": "0",
         }
 
 
@@ -253,6 +257,10 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {"levels": [{"name": "rogue level"}]}
     elif (method, path) == ("POST", "/v1/keys"):
         kw["json"] = {"public_key": _intruder_key()}
+    elif (method, path) == ("PUT", "/v1/parties/{party_id}/webhooks/{level}"):
+        # disabled: the admin's successful call must not leave a worker retrying in the
+        # background (test_bad_input checks that nothing writes to the store meanwhile)
+        kw["json"] = {"url": "https://127.0.0.1:9/rogue-hook", "enabled": False}
     elif (method, path) == ("POST", "/v1/assets"):
         kw["json"] = {
             "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]

@@ -40,3 +40,26 @@ def test_access_log_has_no_query_and_no_token(caplog: pytest.LogCaptureFixture, 
     assert "GET /v1/notices 401" in text
     assert "dh_leak" not in text
     assert "dh_secret" not in text
+
+
+def test_httpx_request_lines_are_kept_out_of_the_log() -> None:
+    """httpx logs every request URL at INFO: a webhook's query may hold a receiver's key."""
+    from deconfliction.api import configure_logging
+
+    names = ("deconfliction", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx")
+    saved = {
+        n: (list(lg.handlers), lg.level, lg.propagate, lg.disabled)
+        for n in names
+        if (lg := logging.getLogger(n))
+    }
+    try:
+        configure_logging("text", logging.DEBUG)
+        httpx_log = logging.getLogger("httpx")
+        assert not httpx_log.isEnabledFor(logging.INFO)
+        assert httpx_log.isEnabledFor(logging.WARNING)
+    finally:
+        for n, (handlers, level, propagate, disabled) in saved.items():
+            lg = logging.getLogger(n)
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate, lg.disabled = propagate, disabled

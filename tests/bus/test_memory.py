@@ -66,3 +66,32 @@ def test_publishing_to_a_closed_loop_drops_the_subscriber() -> None:
     asyncio.run(subscribe())  # the loop closes with the subscription still registered
     bus.publish([Event(party, 1, "notice", {}, T)])
     assert bus.subscriber_count(party) == 0
+
+
+def test_an_every_party_subscriber_gets_every_partys_events() -> None:
+    bus = InProcessBus()
+    blue, red = uuid4(), uuid4()
+
+    async def main() -> tuple[list[tuple[str, int]], list[int], int]:
+        every, only_blue = bus.subscribe_all(), bus.subscribe(blue)
+        assert bus.subscriber_count() == 2
+        assert bus.subscriber_count(blue) == 1
+        bus.publish([Event(blue, 1, "a", {}, T), Event(red, 1, "b", {}, T)])
+        bus.publish([Event(blue, 2, "c", {}, T)])
+        await asyncio.sleep(0.01)
+        assert every.wake.is_set()
+        got = []
+        while not every.queue.empty():
+            e = every.queue.get_nowait()
+            got.append((e.type, e.seq))
+        mine = []
+        while not only_blue.queue.empty():
+            mine.append(only_blue.queue.get_nowait().seq)
+        bus.unsubscribe(every)
+        bus.unsubscribe(only_blue)
+        return got, mine, bus.subscriber_count()
+
+    got, mine, left = asyncio.run(main())
+    assert got == [("a", 1), ("b", 1), ("c", 2)]
+    assert mine == [1, 2]
+    assert left == 0

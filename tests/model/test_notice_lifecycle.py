@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deconfliction.errors import InvalidInput, InvalidTransition
-from deconfliction.model import Notice, NoticeReason, NoticeStatus
+from deconfliction.model import DeliveryChannel, Notice, NoticeReason, NoticeStatus
 
 T = datetime(2026, 11, 25, 12, tzinfo=UTC)
 DEADLINE = T + timedelta(minutes=15)
@@ -134,6 +134,20 @@ def test_delivery_after_read_or_answer_changes_nothing() -> None:
     assert answered.delivered(s(20)) == answered
     assert answered.read(s(20)) == answered
     assert answered.status is NoticeStatus.ACKNOWLEDGED
+
+
+def test_delivery_records_its_channel_once() -> None:
+    assert notice().delivered_via is None
+    assert notice().delivered(s(10)).delivered_via is DeliveryChannel.CLIENT
+    hooked = notice().delivered(s(10), DeliveryChannel.WEBHOOK)
+    assert hooked.delivered_via is DeliveryChannel.WEBHOOK
+    assert hooked.delivered(s(20)).delivered_via is DeliveryChannel.WEBHOOK  # the first counts
+    # reading or answering keeps how it was delivered, or implies the client when first
+    assert hooked.read(s(30)).delivered_via is DeliveryChannel.WEBHOOK
+    assert hooked.answer(s(30)).delivered_via is DeliveryChannel.WEBHOOK
+    assert notice().read(s(30)).delivered_via is DeliveryChannel.CLIENT
+    assert notice().answer(s(30), "no").delivered_via is DeliveryChannel.CLIENT
+    assert notice(delivered_via="webhook").delivered_via is DeliveryChannel.WEBHOOK
 
 
 # ---------------------------------------------------------------------- answer rules

@@ -25,6 +25,7 @@ from deconfliction.api import (
     _routes_ledger,
     _routes_reports,
     _routes_sites,
+    _routes_webhooks,
 )
 from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
@@ -32,6 +33,7 @@ from deconfliction.api._problems import install_problem_handlers, problem
 from deconfliction.api._ratelimit import RateLimiter
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
+from deconfliction.api._webhooks import Backoff, WebhookWorker
 from deconfliction.audit import Ledger
 from deconfliction.bus import InProcessBus
 from deconfliction.errors import DeconflictionError, InvalidPolicy
@@ -128,13 +130,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.rebuild_s = time.perf_counter() - t0
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
         sweeper = asyncio.create_task(_sweep(hotline, settings.sweep_interval_s))
+        worker = WebhookWorker(
+            hotline,
+            bus,
+            timeout_s=settings.webhook_timeout_s,
+            backoff=Backoff(settings.webhook_retry_base_s, settings.webhook_retry_max_s),
+            poll_s=settings.webhook_poll_s,
+        )
+        app.state.webhooks = worker
+        delivering = asyncio.create_task(worker.run())
         try:
             yield
         finally:
             app.state.ready = False
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (delivering, sweeper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             hotline.store.close()
 
     app = FastAPI(
@@ -158,6 +170,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _routes_assets,
         _routes_ledger,
         _routes_reports,
+        _routes_webhooks,
     )
     for r in routers:
         app.include_router(r.router)

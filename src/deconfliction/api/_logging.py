@@ -53,6 +53,9 @@ def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         log.propagate = False
     # Our own access log replaces uvicorn's (which prints query strings).
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs each request with its full URL at INFO: a webhook's path and query may
+    # hold the receiver's own key (the webhook worker logs the URL's origin only).
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
 
 class AccessLog:

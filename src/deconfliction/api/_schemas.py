@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from deconfliction.model import (
     MAX_SITE_BUFFER_M,
+    MAX_URL_LENGTH,
     MAX_VOLUMES,
     ActivityKind,
     MessageTemplate,
@@ -41,6 +42,9 @@ __all__ = [
     "TokenIn",
     "TokenOut",
     "TokenSecretOut",
+    "WebhookIn",
+    "WebhookOut",
+    "WebhookSecretOut",
 ]
 
 _STRICT = ConfigDict(extra="forbid")
@@ -129,6 +133,18 @@ class EscalationOut(BaseModel):
     levels: list[LevelIn]
 
 
+class WebhookIn(BaseModel):
+    """Where to POST the party's events for one level (0: the duty desk)."""
+
+    model_config = _STRICT
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description="https:// (http:// only to 127.0.0.1, localhost or [::1], for local use)",
+    )
+    enabled: bool = Field(default=True, description="false: keep it, but send nothing")
+
+
 # ------------------------------------------------------------------------- responses
 
 
@@ -155,6 +171,30 @@ class TokenOut(BaseModel):
 
 class TokenSecretOut(TokenOut):
     secret: str = Field(description="shown once: store it now, the hub keeps only a hash")
+
+
+class WebhookOut(BaseModel):
+    party_id: str
+    level: int = Field(description="0: the duty desk (every event); k ≥ 1: notices at level ≥ k")
+    url: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    cursor: int = Field(description="the seq of the last event it is done with")
+    backlog: int = Field(description="events for it after the cursor, not delivered yet")
+    last_seq: int = Field(description="the party's latest event seq")
+    attempts: int = Field(description="failed attempts at the next event since the last success")
+    next_attempt_at: datetime | None = Field(description="when the next event is tried again")
+    last_attempt_at: datetime | None
+    last_status: int | None = Field(description="HTTP status of the last attempt (None: no answer)")
+    last_error: str | None = Field(description="why the last attempt failed (None: it succeeded)")
+    last_delivered_at: datetime | None
+
+
+class WebhookSecretOut(WebhookOut):
+    secret: str = Field(
+        description="the shared HMAC-SHA256 secret, shown once (a new one each PUT): store it now"
+    )
 
 
 class FeatureCollectionOut(BaseModel):
@@ -250,6 +290,9 @@ class NoticeOut(BaseModel):
         True, description="whether an acknowledgement or objection is expected by the deadline"
     )
     delivered_at: datetime | None = None
+    delivered_via: Literal["client", "webhook"] | None = Field(
+        None, description="how it was delivered: the party's client confirmed, or its webhook"
+    )
     read_at: datetime | None = None
     answered_at: datetime | None = None
     objection: str | None = Field(None, description="the recipient's reason, when it objected")

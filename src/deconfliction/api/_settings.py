@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     """Show a progress bar while the index is rebuilt at start."""
     sweep_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often notices past their answer deadline are expired (and their owners told)."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """How long a webhook POST may take before it counts as failed."""
+    webhook_retry_base_s: float = Field(default=1.0, gt=0, le=3600)
+    """The first wait after a failed webhook POST; each further failure doubles it."""
+    webhook_retry_max_s: float = Field(default=300.0, gt=0, le=86_400)
+    """The longest wait between two attempts at a webhook (5 minutes)."""
+    webhook_poll_s: float = Field(default=5.0, gt=0, le=600)
+    """How often the webhook worker checks the store even when nothing woke it."""
 
     def effective_database_url(self) -> str:
         if self.database_url:

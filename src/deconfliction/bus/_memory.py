@@ -21,9 +21,9 @@ __all__ = ["InProcessBus", "Subscription"]
 
 @dataclass(eq=False)
 class Subscription:
-    """One listener's queue of its party's events."""
+    """One listener's queue of its party's events (every party's: ``party_id`` None)."""
 
-    party_id: UUID
+    party_id: UUID | None
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=1024))
     lagging: bool = False
@@ -42,7 +42,7 @@ class InProcessBus:
     """Fan-out within one process (the default; NATS JetStream replaces it when scaled out)."""
 
     def __init__(self) -> None:
-        self._subs: dict[UUID, set[Subscription]] = {}
+        self._subs: dict[UUID | None, set[Subscription]] = {}
         self._lock = threading.Lock()
 
     def subscribe(self, party_id: UUID) -> Subscription:
@@ -50,6 +50,13 @@ class InProcessBus:
         sub = Subscription(party_id, asyncio.get_running_loop())
         with self._lock:
             self._subs.setdefault(party_id, set()).add(sub)
+        return sub
+
+    def subscribe_all(self) -> Subscription:
+        """Start receiving every party's events (the hub's own workers, e.g. webhooks)."""
+        sub = Subscription(None, asyncio.get_running_loop())
+        with self._lock:
+            self._subs.setdefault(None, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -61,6 +68,7 @@ class InProcessBus:
                     del self._subs[sub.party_id]
 
     def subscriber_count(self, party_id: UUID | None = None) -> int:
+        """Subscribers of ``party_id`` (None: all subscribers, those of every party included)."""
         with self._lock:
             if party_id is not None:
                 return len(self._subs.get(party_id, ()))
@@ -69,7 +77,8 @@ class InProcessBus:
     def publish(self, events: Sequence[Event]) -> None:
         """Hand committed events to their parties' subscribers (thread-safe, never blocks)."""
         with self._lock:
-            targets = [(e, list(self._subs.get(e.party_id, ()))) for e in events]
+            every = list(self._subs.get(None, ()))
+            targets = [(e, [*self._subs.get(e.party_id, ()), *every]) for e in events]
         for event, subs in targets:
             for sub in subs:
                 try:

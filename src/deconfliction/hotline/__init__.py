@@ -2,7 +2,8 @@
 detect conflicts; create notices; record disclosures — one transaction per write.
 
 Persistence and fan-out are ports (:class:`Store`, :class:`EventSink`) implemented by the
-layers above (``store``, ``bus``).
+layers above (``store``, ``bus``). Webhook signatures (:func:`sign_webhook`,
+:func:`verify_webhook`) are plain HMAC-SHA256, usable by a receiver written in Python.
 """
 
 from deconfliction.hotline._assets import AssetReport
@@ -19,6 +20,7 @@ from deconfliction.hotline._json import (
     party_json,
     site_json,
     token_json,
+    webhook_json,
 )
 from deconfliction.hotline._notices import NoticeStep
 from deconfliction.hotline._ports import (
@@ -47,6 +49,13 @@ from deconfliction.hotline._results import (
     SiteResult,
 )
 from deconfliction.hotline._service import Hotline, SystemClock
+from deconfliction.hotline._signature import (
+    SIGNATURE_HEADER,
+    SIGNATURE_TOLERANCE_S,
+    new_webhook_secret,
+    sign_webhook,
+    verify_webhook,
+)
 from deconfliction.hotline._timeline import (
     ActivityTimeline,
     ActivityVersion,
@@ -55,8 +64,17 @@ from deconfliction.hotline._timeline import (
     timeline_json,
 )
 from deconfliction.hotline._tokens import hash_secret, new_secret
+from deconfliction.hotline._webhooks import (
+    WebhookOutbox,
+    WebhookStatus,
+    check_webhook_url,
+    webhook_origin,
+    webhook_wants,
+)
 
 __all__ = [
+    "SIGNATURE_HEADER",
+    "SIGNATURE_TOLERANCE_S",
     "ActivityDraft",
     "ActivityTimeline",
     "ActivityVersion",
@@ -87,8 +105,11 @@ __all__ = [
     "TimelineEvent",
     "TokenInfo",
     "Transaction",
+    "WebhookOutbox",
+    "WebhookStatus",
     "activity_json",
     "asset_json",
+    "check_webhook_url",
     "conflict_json",
     "disclosure_json",
     "duration_text",
@@ -97,10 +118,16 @@ __all__ = [
     "hash_secret",
     "iso",
     "new_secret",
+    "new_webhook_secret",
     "notice_json",
     "overlap_json",
     "party_json",
+    "sign_webhook",
     "site_json",
     "timeline_json",
     "token_json",
+    "verify_webhook",
+    "webhook_json",
+    "webhook_origin",
+    "webhook_wants",
 ]

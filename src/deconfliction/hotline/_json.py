@@ -21,6 +21,7 @@ from deconfliction.model import (
     Party,
     ProtectedSite,
     VolumeOverlap,
+    Webhook,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "party_json",
     "site_json",
     "token_json",
+    "webhook_json",
 ]
 
 
@@ -177,6 +179,7 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "owner": None if n.owner is None else str(n.owner),
         "needs_answer": n.needs_answer,
         "delivered_at": iso(n.delivered_at),
+        "delivered_via": None if n.delivered_via is None else n.delivered_via.value,
         "read_at": iso(n.read_at),
         "answered_at": iso(n.answered_at),
         "objection": n.objection,
@@ -221,3 +224,23 @@ def disclosure_json(d: Disclosure) -> dict[str, Any]:
 
 def event_json(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "type": e.type, "at": iso(e.created_at), "data": dict(e.payload)}
+
+
+def webhook_json(w: Webhook) -> dict[str, Any]:
+    """A webhook's configuration and delivery state (never its secret)."""
+    st = w.state
+    return {
+        "party_id": str(w.party_id),
+        "level": w.level,
+        "url": w.url,
+        "enabled": w.enabled,
+        "created_at": iso(w.created_at),
+        "updated_at": iso(w.updated_at),
+        "cursor": st.cursor,
+        "attempts": st.attempts,
+        "next_attempt_at": iso(st.next_attempt_at),
+        "last_attempt_at": iso(st.last_attempt_at),
+        "last_status": st.last_status,
+        "last_error": st.last_error,
+        "last_delivered_at": iso(st.last_delivered_at),
+    }

@@ -21,7 +21,7 @@ from deconfliction.hotline._core import Core
 from deconfliction.hotline._json import notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Receipt, Transaction
 from deconfliction.hotline._results import Signed
-from deconfliction.model import Notice, Party, Role
+from deconfliction.model import DeliveryChannel, Notice, Party, Role
 
 __all__ = ["NoticeServices", "NoticeStep"]
 
@@ -94,32 +94,42 @@ class NoticeServices(Core):
                 raise InvalidInput(
                     "seq", f"is ahead of the stream: the last event is {last}, got {through_seq}"
                 )
-            todo = tx.notices_undelivered_through(p.party_id, through_seq)
-            if not todo:
-                return []
-            done = [n.delivered(now) for n in todo]
-            for n in done:
-                tx.update_notice(n)
-            parties = sorted({q for n in done for q in _concerned(n)}, key=str)
-            self._record(
-                tx,
-                now,
-                p,
-                [
-                    Fact(
-                        "notice.delivered",
-                        {"through_seq": through_seq, "notices": [str(n.id) for n in done]},
-                        tuple(parties),
-                    )
-                ],
-            )
-            for n in done:
-                if n.owner is not None and n.owner != n.recipient:
-                    body = {"notice": notice_json(n)}
-                    events.extend(tx.append_events([(n.owner, "notice.delivered", body)], now))
-            return done
+            return self._deliver(tx, now, events, p.party_id, through_seq, actor=p)
 
         return self._submit(run)
+
+    def _deliver(
+        self,
+        tx: Transaction,
+        now: datetime,
+        events: list[Event],
+        party_id: UUID,
+        through_seq: int,
+        *,
+        actor: Principal | None,
+        after: int = 0,
+        via: DeliveryChannel = DeliveryChannel.CLIENT,
+        fact: Mapping[str, Any] | None = None,
+    ) -> list[Notice]:
+        """Mark delivered (``via``) the party's notices sent with its events in
+        (``after``, ``through_seq``]; record it (``fact``: more of the entry's payload) and
+        tell each notice's owner. ``actor`` None: the hub acted (a webhook took the event)."""
+        todo = tx.notices_undelivered_through(party_id, through_seq, after=after)
+        if not todo:
+            return []
+        done = [n.delivered(now, via) for n in todo]
+        for n in done:
+            tx.update_notice(n)
+        parties = sorted({q for n in done for q in _concerned(n)}, key=str)
+        payload = {"through_seq": through_seq, "notices": [str(n.id) for n in done]}
+        self._record(
+            tx, now, actor, [Fact("notice.delivered", payload | dict(fact or {}), tuple(parties))]
+        )
+        for n in done:
+            if n.owner is not None and n.owner != n.recipient:
+                body = {"notice": notice_json(n)}
+                events.extend(tx.append_events([(n.owner, "notice.delivered", body)], now))
+        return done
 
     # ------------------------------------------------------------------ reading and answers
 

@@ -26,6 +26,8 @@ from deconfliction.model import (
     Party,
     ProtectedSite,
     Role,
+    Webhook,
+    WebhookState,
 )
 
 __all__ = [
@@ -295,9 +297,11 @@ class Transaction(Protocol):
         narrow it to notices given / received by that party. One query; no order."""
         ...
 
-    def notices_undelivered_through(self, recipient: UUID, seq: int) -> list[Notice]:
-        """The recipient's notices not yet delivered whose stream event's seq is ≤ ``seq``,
-        in seq order."""
+    def notices_undelivered_through(
+        self, recipient: UUID, seq: int, *, after: int = 0
+    ) -> list[Notice]:
+        """The recipient's notices not yet delivered whose stream event's seq is ≤ ``seq``
+        (and > ``after``), in seq order."""
         ...
 
     def notices_due(self, now: datetime, *, limit: int = 500) -> list[Notice]:
@@ -341,6 +345,34 @@ class Transaction(Protocol):
 
     def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None: ...
     def list_assets(self, owner: UUID | None = None) -> list[Asset]: ...
+
+    # webhooks (one per party and level; the secret is stored apart from the entity)
+    def add_webhook(self, hook: Webhook, secret: str) -> None: ...
+    def update_webhook(self, hook: Webhook, secret: str) -> None:
+        """Replace the webhook's configuration, delivery state and secret (by party and
+        level; raises ``NotFound`` when there is none)."""
+        ...
+
+    def set_webhook_state(
+        self, party_id: UUID, level: int, state: WebhookState, *, expected_cursor: int
+    ) -> bool:
+        """Replace the delivery state only, if the stored cursor is still
+        ``expected_cursor`` (False, writing nothing, when it moved or the webhook is gone)."""
+        ...
+
+    def get_webhook(self, party_id: UUID, level: int) -> Webhook | None: ...
+    def webhook_secret(self, party_id: UUID, level: int) -> str | None: ...
+    def list_webhooks(self, party_id: UUID | None = None) -> list[Webhook]:
+        """By party, then level."""
+        ...
+
+    def pending_webhooks(self) -> list[Webhook]:
+        """Enabled webhooks whose cursor is behind their party's last event seq."""
+        ...
+
+    def delete_webhook(self, party_id: UUID, level: int) -> bool:
+        """Remove it; False when there was none."""
+        ...
 
     # idempotency keys
     def get_idempotency(self, party_id: UUID, key: str) -> IdempotencyRecord | None: ...

@@ -20,6 +20,7 @@ from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
 from deconfliction.hotline._timeline import TimelineServices
+from deconfliction.hotline._webhooks import WebhookServices
 
 __all__ = ["Hotline", "SystemClock"]
 
@@ -28,6 +29,7 @@ class Hotline(
     AdminServices,
     ActivityServices,
     SiteServices,
+    WebhookServices,
     NoticeServices,
     AssetServices,
     LinkServices,
@@ -36,4 +38,5 @@ class Hotline(
     TimelineServices,
     FigureServices,
 ):
-    """File, amend and follow activities and protected sites; tell affected parties."""
+    """File, amend and follow activities and protected sites; tell affected parties (on
+    their streams and webhooks)."""

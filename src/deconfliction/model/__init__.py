@@ -12,6 +12,7 @@ from deconfliction.model._enums import (
     ActivityState,
     ConflictKind,
     ConflictStatus,
+    DeliveryChannel,
     LinkStatus,
     MessageTemplate,
     NoticeReason,
@@ -26,12 +27,14 @@ from deconfliction.model._notice import Notice
 from deconfliction.model._party import MAX_LEVELS, EscalationLevel, Party
 from deconfliction.model._policy import DEFAULT_POLICY_TOML, NAUTICAL_MILE_M, KindPolicy, Policy
 from deconfliction.model._site import MAX_SITE_BUFFER_M, SITE_DEFAULT_ALTITUDE, ProtectedSite
+from deconfliction.model._webhook import MAX_URL_LENGTH, Webhook, WebhookState
 
 __all__ = [
     "DEFAULT_POLICY_TOML",
     "MAX_ASSET_SPEED_MPS",
     "MAX_LEVELS",
     "MAX_SITE_BUFFER_M",
+    "MAX_URL_LENGTH",
     "MAX_VOLUMES",
     "NAUTICAL_MILE_M",
     "SITE_DEFAULT_ALTITUDE",
@@ -42,6 +45,7 @@ __all__ = [
     "Conflict",
     "ConflictKind",
     "ConflictStatus",
+    "DeliveryChannel",
     "EscalationLevel",
     "KindPolicy",
     "LinkStatus",
@@ -58,4 +62,6 @@ __all__ = [
     "SiteCategory",
     "SiteState",
     "VolumeOverlap",
+    "Webhook",
+    "WebhookState",
 ]

@@ -18,6 +18,7 @@ __all__ = [
     "NoticeStatus",
     "LinkStatus",
     "MessageTemplate",
+    "DeliveryChannel",
 ]
 
 
@@ -160,3 +161,13 @@ class LinkStatus(StrEnum):
     DOWN = "down"
     """No heartbeat for longer (or none since the hub started): notices cannot be
     delivered now; they wait, in order, until a client of the party returns."""
+
+
+class DeliveryChannel(StrEnum):
+    """How a notice reached its recipient (what made it *delivered*)."""
+
+    CLIENT = "client"
+    """The party's client confirmed receipt (WebSocket ``delivered`` message, ``POST
+    /v1/notices/delivered``, or a person reading or answering it)."""
+    WEBHOOK = "webhook"
+    """The party's webhook answered 2xx to the POST of the notice's event."""

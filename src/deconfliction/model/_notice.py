@@ -7,7 +7,8 @@ minimum is flagged ``late`` — the filing is never rejected for it.
 **Lifecycle.** Every step is stamped by the hub and kept (a later step never erases an
 earlier one)::
 
-    queued → delivered (the recipient's client confirmed receipt) → read
+    queued → delivered (the recipient's client confirmed receipt, or its webhook took the
+             notice's event: ``delivered_via``) → read
            → acknowledged | objected (with a reason)      — the recipient's answer
     expired: the deadline passed with no answer (an answer may still come later: it is
              recorded, and the notice keeps its expiry time)
@@ -27,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from deconfliction.errors import InvalidInput, InvalidTransition
-from deconfliction.model._enums import NoticeReason, NoticeStatus
+from deconfliction.model._enums import DeliveryChannel, NoticeReason, NoticeStatus
 
 MAX_REASON_LENGTH = 2000
 """Longest objection reason, in characters."""
@@ -76,6 +77,8 @@ class Notice:
     owner: UUID | None = None
     """The activity's owner (who is told of the recipient's answer)."""
     delivered_at: datetime | None = None
+    delivered_via: DeliveryChannel | None = None
+    """How it was delivered (set with ``delivered_at``)."""
     read_at: datetime | None = None
     answered_at: datetime | None = None
     objection: str | None = None
@@ -102,6 +105,8 @@ class Notice:
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", NoticeReason(self.reason))
         object.__setattr__(self, "status", NoticeStatus(self.status))
+        if self.delivered_via is not None:
+            object.__setattr__(self, "delivered_via", DeliveryChannel(self.delivered_via))
 
     @property
     def needs_answer(self) -> bool:
@@ -135,17 +140,24 @@ class Notice:
             return NoticeStatus.DELIVERED
         return NoticeStatus.QUEUED
 
-    def delivered(self, now: datetime) -> Notice:
-        """The recipient's client confirmed receipt (the first confirmation counts)."""
+    def delivered(self, now: datetime, via: DeliveryChannel = DeliveryChannel.CLIENT) -> Notice:
+        """The recipient's client confirmed receipt, or its webhook took the notice's
+        event (``via``); the first confirmation counts."""
         if self.delivered_at is not None:
             return self
-        return self._step(now, delivered_at=now)
+        return self._step(now, delivered_at=now, delivered_via=DeliveryChannel(via))
+
+    def _delivery(self, now: datetime) -> dict[str, Any]:
+        """A later step implies delivery: by the party's client, unless it came before."""
+        if self.delivered_at is not None:
+            return {}
+        return {"delivered_at": now, "delivered_via": DeliveryChannel.CLIENT}
 
     def read(self, now: datetime) -> Notice:
         """A person of the recipient opened it (implies delivery)."""
         if self.read_at is not None:
             return self
-        return self._step(now, delivered_at=self.delivered_at or now, read_at=now)
+        return self._step(now, read_at=now, **self._delivery(now))
 
     def answer(self, now: datetime, objection: str | None = None) -> Notice:
         """Acknowledge (``objection`` None: received and understood — never approval) or
@@ -165,10 +177,10 @@ class Notice:
                 raise InvalidInput("reason", f"longer than {MAX_REASON_LENGTH} characters")
         return self._step(
             now,
-            delivered_at=self.delivered_at or now,
             read_at=self.read_at or now,
             answered_at=now,
             objection=objection,
+            **self._delivery(now),
         )
 
     def due(self, now: datetime) -> bool:

@@ -34,6 +34,8 @@ from deconfliction.model import (
     ProtectedSite,
     Role,
     VolumeOverlap,
+    Webhook,
+    WebhookState,
 )
 
 __all__ = [
@@ -56,6 +58,9 @@ __all__ = [
     "site_row",
     "token_from_row",
     "token_row",
+    "webhook_from_row",
+    "webhook_row",
+    "webhook_state_row",
 ]
 
 Row = dict[str, Any]
@@ -290,6 +295,7 @@ def notice_row(n: Notice) -> Row:
         "summary": n.summary,
         "owner": n.owner,
         "delivered_at": n.delivered_at,
+        "delivered_via": None if n.delivered_via is None else n.delivered_via.value,
         "read_at": n.read_at,
         "answered_at": n.answered_at,
         "objection": n.objection,
@@ -322,6 +328,7 @@ def notice_from_row(r: RowIn) -> Notice:
         summary=r["summary"],
         owner=r["owner"],
         delivered_at=r["delivered_at"],
+        delivered_via=r["delivered_via"],
         read_at=r["read_at"],
         answered_at=r["answered_at"],
         objection=r["objection"],
@@ -426,4 +433,51 @@ def idempotency_from_row(r: RowIn) -> IdempotencyRecord:
         fingerprint=r["fingerprint"],
         result=r["result"],
         created_at=r["created_at"],
+    )
+
+
+def webhook_state_row(st: WebhookState) -> Row:
+    """The delivery-state columns of ``webhooks``."""
+    return {
+        "cursor": st.cursor,
+        "attempts": st.attempts,
+        "next_attempt_at": st.next_attempt_at,
+        "last_attempt_at": st.last_attempt_at,
+        "last_status": st.last_status,
+        "last_error": st.last_error,
+        "last_delivered_at": st.last_delivered_at,
+    }
+
+
+def webhook_row(w: Webhook, secret: str) -> Row:
+    """Columns of ``webhooks`` (configuration, secret and delivery state)."""
+    return {
+        "party_id": w.party_id,
+        "level": w.level,
+        "url": w.url,
+        "secret": secret,
+        "enabled": w.enabled,
+        "created_at": w.created_at,
+        "updated_at": w.updated_at,
+    } | webhook_state_row(w.state)
+
+
+def webhook_from_row(r: RowIn) -> Webhook:
+    """The :class:`Webhook` of a ``webhooks`` row (without its secret)."""
+    return Webhook(
+        party_id=r["party_id"],
+        level=r["level"],
+        url=r["url"],
+        enabled=bool(r["enabled"]),
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        state=WebhookState(
+            cursor=int(r["cursor"]),
+            attempts=r["attempts"],
+            next_attempt_at=r["next_attempt_at"],
+            last_attempt_at=r["last_attempt_at"],
+            last_status=r["last_status"],
+            last_error=r["last_error"],
+            last_delivered_at=r["last_delivered_at"],
+        ),
     )

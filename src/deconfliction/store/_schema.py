@@ -32,6 +32,7 @@ __all__ = [
     "site_versions",
     "sites",
     "tokens",
+    "webhooks",
 ]
 
 NAMING_CONVENTION = {
@@ -219,6 +220,8 @@ notices = sa.Table(
     # hotline messages (0006): the template and the sender's text
     sa.Column("template", sa.String(_ENUM), nullable=True),
     sa.Column("text", sa.Text, nullable=True),
+    # webhooks (0006): how it was delivered (client or webhook)
+    sa.Column("delivered_via", sa.String(_ENUM), nullable=True),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
     sa.Index(None, "recipient", "event_seq"),
@@ -264,6 +267,29 @@ assets = sa.Table(
     sa.Column("max_speed_mps", sa.Double, nullable=False),
     sa.Column("reported_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("owner", "ref"),
+)
+
+# One row per party and escalation level (0: the duty desk). ``secret`` is the shared HMAC
+# key the hub signs each POST with: it must be readable by the hub, so it is stored as is —
+# protect the database (README). The ``cursor`` and ``attempt``/``last_*`` columns are the
+# delivery state, changed only by the hub's delivery worker under a check of the cursor.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("party_id", sa.Uuid, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("last_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_delivered_at", UtcDateTime, nullable=True),
 )
 
 idempotency = sa.Table(

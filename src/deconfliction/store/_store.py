@@ -38,6 +38,8 @@ from deconfliction.model import (
     Party,
     ProtectedSite,
     SiteState,
+    Webhook,
+    WebhookState,
 )
 from deconfliction.store import _codec as codec
 from deconfliction.store._errors import IntegrityViolation
@@ -56,6 +58,7 @@ from deconfliction.store._schema import (
     site_versions,
     sites,
     tokens,
+    webhooks,
 )
 from deconfliction.store._types import utc
 
@@ -81,6 +84,7 @@ _INSERT = {
         disclosures,
         events,
         idempotency,
+        webhooks,
     )
 }
 
@@ -126,6 +130,7 @@ _UNDELIVERED = (
     .where(
         notices.c.recipient == _B("b_party"),
         notices.c.event_seq <= _B("b_seq"),
+        notices.c.event_seq > _B("b_after"),
         notices.c.delivered_at.is_(None),
     )
     .order_by(notices.c.event_seq)
@@ -453,9 +458,12 @@ class SqlTransaction(Executor):
         row = codec.notice_row(notice) | {"event_seq": event_seq}
         self._write(_INSERT[notices], f"add notice {notice.id}", [row])
 
-    def notices_undelivered_through(self, recipient: UUID, seq: int) -> list[Notice]:
-        """The recipient's notices not yet delivered whose event seq is ≤ ``seq``, by seq."""
-        params = {"b_party": recipient, "b_seq": seq}
+    def notices_undelivered_through(
+        self, recipient: UUID, seq: int, *, after: int = 0
+    ) -> list[Notice]:
+        """The recipient's notices not yet delivered whose event seq is ≤ ``seq`` (and >
+        ``after``), by seq."""
+        params = {"b_party": recipient, "b_seq": seq, "b_after": after}
         rows = self._all(_UNDELIVERED, "undelivered notices", params)
         return [codec.notice_from_row(r) for r in rows]
 
@@ -679,6 +687,77 @@ class SqlTransaction(Executor):
         if owner is not None:
             stmt = stmt.where(assets.c.owner == owner)
         return [codec.asset_from_row(r) for r in self._all(stmt, "list assets")]
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def add_webhook(self, hook: Webhook, secret: str) -> None:
+        """Insert a webhook with its secret (one per party and level)."""
+        what = f"add webhook {hook.party_id} level {hook.level}"
+        self._write(_INSERT[webhooks], what, [codec.webhook_row(hook, secret)])
+
+    def update_webhook(self, hook: Webhook, secret: str) -> None:
+        """Replace a webhook's configuration, state and secret (raises :class:`NotFound`)."""
+        c = webhooks.c
+        row = codec.webhook_row(hook, secret)
+        values = {k: v for k, v in row.items() if k not in ("party_id", "level", "created_at")}
+        stmt = (
+            sa.update(webhooks)
+            .where(c.party_id == hook.party_id, c.level == hook.level)
+            .values(values)
+        )
+        if self._write(stmt, f"update webhook {hook.party_id}").rowcount != 1:
+            raise NotFound("webhook", f"{hook.party_id} level {hook.level}")
+
+    def set_webhook_state(
+        self, party_id: UUID, level: int, state: WebhookState, *, expected_cursor: int
+    ) -> bool:
+        """Replace the delivery state if the cursor is still ``expected_cursor``."""
+        c = webhooks.c
+        stmt = (
+            sa.update(webhooks)
+            .where(c.party_id == party_id, c.level == level, c.cursor == expected_cursor)
+            .values(codec.webhook_state_row(state))
+        )
+        return bool(self._write(stmt, f"webhook state {party_id}").rowcount == 1)
+
+    def get_webhook(self, party_id: UUID, level: int) -> Webhook | None:
+        """The party's webhook at ``level``, or None."""
+        c = webhooks.c
+        stmt = sa.select(webhooks).where(c.party_id == party_id, c.level == level)
+        row = self._one(stmt, "get webhook")
+        return None if row is None else codec.webhook_from_row(row)
+
+    def webhook_secret(self, party_id: UUID, level: int) -> str | None:
+        """The shared secret of the party's webhook at ``level``, or None."""
+        c = webhooks.c
+        stmt = sa.select(c.secret).where(c.party_id == party_id, c.level == level)
+        value = self._exec(stmt, "webhook secret").scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def list_webhooks(self, party_id: UUID | None = None) -> list[Webhook]:
+        """Webhooks (of ``party_id``, or all), by party then level."""
+        c = webhooks.c
+        stmt = sa.select(webhooks).order_by(c.party_id, c.level)
+        if party_id is not None:
+            stmt = stmt.where(c.party_id == party_id)
+        return [codec.webhook_from_row(r) for r in self._all(stmt, "list webhooks")]
+
+    def pending_webhooks(self) -> list[Webhook]:
+        """Enabled webhooks whose cursor is behind their party's last event seq."""
+        c = webhooks.c
+        stmt = (
+            sa.select(webhooks)
+            .join(parties, parties.c.id == c.party_id)
+            .where(c.enabled.is_(True), c.cursor < parties.c.last_seq)
+            .order_by(c.party_id, c.level)
+        )
+        return [codec.webhook_from_row(r) for r in self._all(stmt, "pending webhooks")]
+
+    def delete_webhook(self, party_id: UUID, level: int) -> bool:
+        """Remove the party's webhook at ``level``; False when there was none."""
+        c = webhooks.c
+        stmt = sa.delete(webhooks).where(c.party_id == party_id, c.level == level)
+        return bool(self._write(stmt, f"delete webhook {party_id}").rowcount == 1)
 
     # -- idempotency keys -------------------------------------------------------------------
 
