@@ -278,6 +278,20 @@ def test_the_motivating_scenario(quick_hub: tuple[Hub, dict[str, Party]]) -> Non
     view = red.op.get(f"/v1/activities/{r['activity']['id']}").json()
     (waiting,) = view["awaiting_acknowledgement"]
     assert (waiting["party"], waiting["status"], waiting["level"]) == (blue.id, "expired", 1)
+    # Red's timeline of the strike tells the whole story, in order
+    tl = red.op.get(f"/v1/activities/{r['activity']['id']}/timeline")
+    assert tl.status_code == 200, tl.text
+    story = tl.json()
+    (told,) = story["notices"]
+    assert (told["late"], told["insufficient"], told["status"]) == (True, True, "expired")
+    assert told["clearance"][0]["asset_id"] == helo["id"]
+    kinds = [e["type"] for e in story["events"]]
+    for step in ("activity.filed", "notice.sent", "notice.escalated", "notice.expired"):
+        assert step in kinds, (step, kinds)
+    assert (
+        kinds.index("notice.sent") < kinds.index("notice.escalated") < kinds.index("notice.expired")
+    )
+    assert blue.op.get(f"/v1/activities/{r['activity']['id']}/timeline").status_code == 404
     key = hub_key(hub)
     for party in (blue, red):
         report = verify_bundle(party.op.get("/v1/ledger", params={"limit": 10_000}).content, key)
