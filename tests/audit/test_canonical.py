@@ -11,7 +11,7 @@ import rfc8785
 from hypothesis import given
 
 from deconfliction.audit import canonical
-from deconfliction.audit._canonical import _plain, loads
+from deconfliction.audit._canonical import _NotPlain, _plain, loads
 from deconfliction.errors import InvalidInput
 from tests.audit.strategies import json_values
 
@@ -114,11 +114,19 @@ def test_escapes_control_characters_only() -> None:
 
 
 def test_fast_path_is_taken_for_plain_values() -> None:
-    assert _plain({"a": [1, "x", True, None, 2.5, {"b": -(2**53 - 1)}]})
-    assert not _plain({"a": 1.0})  # integral float: JCS writes "1"
-    assert not _plain({"a": 1e-5})  # repr uses an exponent JCS does not
-    assert not _plain({"é": 1})  # non-ASCII key: JCS sorts by UTF-16 code units
-    assert not _plain({"a": (1, 2)})
+    plain = {"a": [1, "x", True, None, 2.5, {"b": -(2**53 - 1)}]}
+    assert _plain(plain) == plain
+    ints = _plain({"a": 1.0, "b": -0.0, "c": [3000.0]})  # integral floats: JCS writes "1"
+    assert ints == {"a": 1, "b": 0, "c": [3000]}
+    assert all(type(v) is int for v in (ints["a"], ints["b"], ints["c"][0]))  # type: ignore[index]
+    for odd in (
+        {"a": 1e-5},  # repr uses an exponent JCS does not
+        {"a": 2.0**53},  # integral beyond the safe integers
+        {"é": 1},  # non-ASCII key: JCS sorts by UTF-16 code units
+        {"a": (1, 2)},
+    ):
+        with pytest.raises(_NotPlain):
+            _plain(odd)
 
 
 @given(json_values)

@@ -2,10 +2,12 @@
 
 The ``rfc8785`` package (Trail of Bits; pure Python, typed) is the reference
 implementation. Most ledger values are plain — ASCII keys, strings, safe integers, booleans,
-null, non-integral floats between 1e-4 and 1e16 — and for those the C-accelerated :func:`json.dumps` with sorted keys and
-no whitespace writes exactly the same bytes about four times faster, so :func:`canonical`
-takes that path when a quick walk shows the value is plain, and hands everything else
-(other floats, non-ASCII keys, which JCS sorts by UTF-16 code units) to ``rfc8785``. A property
+null, floats that are integral (written as integers) or non-integral between 1e-4 and 1e16
+— and for those the C-accelerated :func:`json.dumps` with sorted keys and no whitespace
+writes exactly the same bytes several times faster, so :func:`canonical` takes that path
+when a quick walk shows the value is plain (making integral floats ints on the way), and
+hands everything else (other floats, non-ASCII keys, which JCS sorts by UTF-16 code units)
+to ``rfc8785``. A property
 test checks the two agree.
 
 >>> canonical({"b": [1, True, None], "a": "é\\n"}).decode()
@@ -36,37 +38,44 @@ MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer JSON numbers (IEEE 754 doubles) hold exactly; JCS refuses larger."""
 
 
-def _plain(value: object) -> bool:
-    """Whether ``json.dumps`` writes ``value`` exactly as JCS does (iterative: it runs on
-    every body a verifier reads)."""
-    stack = [value]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        item = pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is dict:
-            try:  # every key a string, all of them ASCII (one C call)
-                if not "".join(item).isascii():  # type: ignore[arg-type]
-                    return False
-            except TypeError:
-                return False
-            push(item.values())  # type: ignore[attr-defined]
-        elif kind is list:
-            push(item)  # type: ignore[arg-type]
-        elif kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
-                return False
-        elif kind is float:
-            # repr() and ECMAScript agree on finite, non-integral values in [1e-4, 1e16):
-            # the same shortest round-trip digits, no exponent
-            magnitude: float = abs(item)  # type: ignore[arg-type]
-            if not (1e-4 <= magnitude < 1e16) or magnitude.is_integer():
-                return False
-        else:
-            return False
-    return True
+class _NotPlain(Exception):
+    """A value the fast path cannot write exactly as JCS does."""
+
+
+def _plain(value: object) -> object:
+    """``value`` made ready for ``json.dumps`` to write exactly what JCS writes, or raise
+    :class:`_NotPlain`. Integral floats within ±(2⁵³−1) become ints (JCS writes ``100.0``
+    and ``-0.0`` as ``100`` and ``0``, like the int); other floats must be non-integral in
+    [1e-4, 1e16), where repr() and ECMAScript give the same shortest round-trip digits."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        try:  # every key a string, all of them ASCII (one C call)
+            if not "".join(value).isascii():  # type: ignore[arg-type]
+                raise _NotPlain
+        except TypeError:
+            raise _NotPlain from None
+        return {k: _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind is list:
+        return [_plain(v) for v in value]  # type: ignore[attr-defined]
+    if kind is int:
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+            raise _NotPlain
+        return value
+    if kind is float:
+        magnitude: float = abs(value)  # type: ignore[arg-type]
+        if magnitude.is_integer():
+            if magnitude > MAX_SAFE_INTEGER:
+                raise _NotPlain
+            return int(value)  # type: ignore[call-overload]
+        if not 1e-4 <= magnitude < 1e16:
+            raise _NotPlain
+        return value
+    raise _NotPlain
+
+
+_NOT_PLAIN = object()
 
 
 def canonical(value: JsonValue, field: str = "value") -> bytes:
@@ -77,8 +86,12 @@ def canonical(value: JsonValue, field: str = "value") -> bytes:
     lone surrogates, non-string keys, other types.
     """
     try:
-        if _plain(value):
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        try:
+            ready = _plain(value)
+        except (_NotPlain, RecursionError):
+            ready = _NOT_PLAIN
+        if ready is not _NOT_PLAIN:
+            text = json.dumps(ready, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             try:
                 return text.encode("utf-8")
             except UnicodeEncodeError:
