@@ -13,11 +13,14 @@ long from now — so the example files can be filed on any day.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from deconfliction.cli._errors import UsageError
 from deconfliction.errors import InvalidInput
@@ -175,3 +178,33 @@ def load_activity_body(
             raise UsageError(f"{path}: remarks must be a string")
         body["remarks"] = r
     return body
+
+
+def check_out_path(path: Path) -> Path:
+    """``--out PATH`` must name a file in an existing folder; returns that folder."""
+    if path.is_dir():
+        raise UsageError(f"--out: {path} is a directory (name the file to write)")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"--out: the directory {parent} does not exist")
+    return parent
+
+
+@contextmanager
+def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """A file that becomes ``path`` only when the block ends well: written beside it
+    under a temporary name, fsynced, then renamed over ``path``. On any failure (Ctrl-C
+    too) the temporary file is removed and the error propagates: nothing half-written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # cleanup only: the error propagates unchanged
+        tmp.unlink(missing_ok=True)
+        raise

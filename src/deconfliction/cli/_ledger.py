@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +40,7 @@ from deconfliction.audit import (
     verify_rows,
 )
 from deconfliction.cli._errors import EXIT_REFUSED, CliError, Unreachable, UsageError
+from deconfliction.cli._files import atomic_file, check_out_path
 from deconfliction.errors import InvalidInput
 from deconfliction.store import (
     LedgerRow,
@@ -289,15 +288,6 @@ def _party(tx: SqlTransaction, text: str) -> UUID:
     return party_id
 
 
-def _out_dir(path: Path) -> Path:
-    if path.is_dir():
-        raise UsageError(f"--out: {path} is a directory")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UsageError(f"--out: the directory {parent} does not exist")
-    return parent
-
-
 def _export_line(summary: BundleSummary, party: UUID | None, path: Path) -> str:
     view = "the hub's view, all in full" if party is None else f"party {party}'s view"
     if summary.first_seq is None:
@@ -314,22 +304,13 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     if _after(from_, to):
         raise UsageError(f"--from {args.from_} is after --to {args.to}")
     path: Path = args.out
-    parent = _out_dir(path)
+    check_out_path(path)
     settings = _settings(args)
     ledger = Ledger(_hub_key(_data_dir(settings)))
     with _store(settings) as store, store.read() as tx:
         party = None if args.party is None else _party(tx, args.party)
-        fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                summary = ledger.export(tx, f, party=party, from_=from_, to=to)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as f:
+            summary = ledger.export(tx, f, party=party, from_=from_, to=to)
     print(_export_line(summary, party, path), file=out)
     return 0
 

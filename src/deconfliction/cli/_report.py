@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 import base64
 import html
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from deconfliction.cli._client import HubClient
-from deconfliction.cli._errors import UsageError
+from deconfliction.cli._files import atomic_file, check_out_path
 from deconfliction.cli._output import fmt_duration, fmt_time, print_json
 
-__all__ = ["add_report_parser", "render_report", "write_atomically"]
+__all__ = ["add_report_parser", "render_report"]
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -282,34 +280,9 @@ def render_report(
     return "\n".join(parts) + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, renamed on
-    success (the temporary file is removed on failure)."""
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _check_out(path: Path) -> None:
-    if path.is_dir():
-        raise UsageError(f"--out {path}: is a directory (name the file to write)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"--out {path}: the folder {parent} does not exist")
-
-
 def cmd_report_activity(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
     path: Path = args.out
-    _check_out(path)
+    check_out_path(path)
     doc = hub.get(f"/v1/activities/{args.id}/timeline")
     from deconfliction.cli._charts import map_png, timeline_png  # matplotlib: only here
 
@@ -319,7 +292,8 @@ def cmd_report_activity(args: argparse.Namespace, hub: HubClient, out: TextIO) -
         map_png=map_png(doc),
         source=f"from {hub.config.url}",
     )
-    write_atomically(path, page)
+    with atomic_file(path, "w") as f:
+        f.write(page)
     if args.json:
         print_json(
             {

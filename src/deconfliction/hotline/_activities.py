@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from deconfliction.geo import (
     check_limits,
 )
 from deconfliction.hotline._core import Core
-from deconfliction.hotline._detection import activity_conflicts
+from deconfliction.hotline._detection import Found, activity_conflicts
 from deconfliction.hotline._ports import (
     Disclosure,
     Event,
@@ -154,20 +154,7 @@ class ActivityServices(Core):
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, act.volumes, act.owner, act.kind
             )
-            out = reconcile_activity(
-                tx,
-                act,
-                found,
-                self.policy,
-                now,
-                change="filed",
-                names=self._names,
-                recorder=self.recorder,
-                actor=p,
-                clearance=self._clearance(act, now),
-                signed=sig,
-                link_of=self._link_value,
-            )
+            out = self._reconcile(tx, p, act, found, now, "filed", sig)
             result = self._result(tx, act, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
@@ -175,6 +162,36 @@ class ActivityServices(Core):
             return result
 
         return self._submit(run)
+
+    def _reconcile(
+        self,
+        tx: Transaction,
+        p: Principal,
+        act: Activity,
+        found: Mapping[UUID, Found],
+        now: datetime,
+        change: str,
+        signed: tuple[Any, Any] | None,
+    ) -> Outcome:
+        """:func:`reconcile_activity` with this hub's policy, ledger, links and (for a
+        version that starts or moves) the time-to-clear of other parties' assets."""
+        clearance = (
+            self._clearance(act, now) if change in ("filed", "amended", "activated") else None
+        )
+        return reconcile_activity(
+            tx,
+            act,
+            found,
+            self.policy,
+            now,
+            change=change,
+            names=self._names,
+            recorder=self.recorder,
+            actor=p,
+            clearance=clearance,
+            signed=signed,
+            link_of=self._link_value,
+        )
 
     def _owned_activity(
         self, tx: Transaction, p: Principal, activity_id: UUID, expected_version: int
@@ -230,20 +247,7 @@ class ActivityServices(Core):
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
             )
-            out = reconcile_activity(
-                tx,
-                new,
-                found,
-                self.policy,
-                now,
-                change="amended",
-                names=self._names,
-                recorder=self.recorder,
-                actor=p,
-                clearance=self._clearance(new, now),
-                signed=sig,
-                link_of=self._link_value,
-            )
+            out = self._reconcile(tx, p, new, found, now, "amended", sig)
             result = self._result(tx, new, out, now)
             self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
@@ -281,19 +285,7 @@ class ActivityServices(Core):
                 )
             else:
                 found = {}
-            out = reconcile_activity(
-                tx,
-                new,
-                found,
-                self.policy,
-                now,
-                change=change,
-                names=self._names,
-                recorder=self.recorder,
-                actor=p,
-                clearance=self._clearance(new, now) if change == "activated" else None,
-                link_of=self._link_value,
-            )
+            out = self._reconcile(tx, p, new, found, now, change, None)
             result = self._result(
                 tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved
             )

@@ -109,7 +109,7 @@ def open_store(
         if migrate:
             _migrate.upgrade(engine)
         _migrate.check_at_head(engine)
-    except BaseException:
+    except BaseException:  # cleanup only (a failed migration, Ctrl-C): the error propagates
         engine.dispose()
         raise
     return SqlStore(engine)

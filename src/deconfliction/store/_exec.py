@@ -74,7 +74,7 @@ class Executor:
         nested = self._conn.begin_nested()
         try:
             yield
-        except BaseException:
+        except BaseException:  # undo the block's own writes, then let the error propagate
             if self._failed is None and nested.is_active:
                 nested.rollback()
             raise
