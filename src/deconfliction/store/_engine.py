@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+import orjson
 import sqlalchemy as sa
 
 from deconfliction.store import _migrate, _sqlite
@@ -87,9 +88,17 @@ class SqlStore:
         self.close()
 
 
+def _json_text(value: object) -> str:
+    """JSON columns' text, by orjson (several times faster than the standard library both
+    ways; always valid JSON: a non-finite float becomes null, never ``NaN``)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> sa.Engine:
     """A SQLAlchemy engine for ``url`` with the store's connection setup installed."""
-    engine = sa.create_engine(url, echo=echo)
+    engine = sa.create_engine(
+        url, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads
+    )
     if _sqlite.is_sqlite(engine):
         _sqlite.configure(engine, busy_timeout_s=busy_timeout_s)
     return engine
