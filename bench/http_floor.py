@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service import Layout  # noqa: E402  (the service benchmark's bodies)
+from service import Layout  # the service benchmark's bodies
 
 _APP = """
 from fastapi import FastAPI, Request
