@@ -66,6 +66,9 @@ class Receiver:
     def __init__(self, plan: Plan | None = None) -> None:
         self.plan: Plan = plan or (lambda i, seq: (200, 0.0))
         self.requests: list[Received] = []
+        self.probes: list[Received] = []
+        """The hub's heartbeat probes (kept apart from the events)."""
+        self.probe_status = 200
         self.lock = threading.Lock()
         rx = self
 
@@ -73,6 +76,15 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 seq = int(self.headers.get("Deconfliction-Seq", "0"))
+                if self.headers.get("Deconfliction-Event") == "heartbeat":
+                    probe = Received(seq, dict(self.headers.items()), body, time.monotonic())
+                    probe.status = rx.probe_status
+                    with rx.lock:
+                        rx.probes.append(probe)
+                    self.send_response(probe.status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with rx.lock:
                     i = len(rx.requests)
                     got = Received(seq, dict(self.headers.items()), body, time.monotonic())
@@ -452,6 +464,67 @@ def test_an_unknown_party_is_404(hub: Hub, admin: str) -> None:
             assert r.status_code == 404, (method, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
             assert r.json()["status"] == 404
+
+
+def test_a_webhook_only_party_is_probed_and_its_link_follows_the_answers(
+    receiver: Receiver,
+) -> None:
+    """Green has no client, only a webhook: the hub probes it when idle (signed, seq 0), its
+    2xx answers keep Green's link normal; when it stops answering 2xx the link goes down."""
+    with data_dir("webhook-probes") as data:
+        policy = data / "policy.toml"
+        policy.write_text("[links]\ndegraded_after_min = 0.02\ndown_after_min = 0.04\n")
+        hub = Hub(data, env=FAST | {"DECONFLICTION_POLICY": str(policy)})  # 1.2 s, 2.4 s
+        hub.admin = bootstrap(data)
+        hub.start()
+        ps = add_parties(hub, hub.admin)
+        try:
+            green, red = ps["Green"], ps["Red"]
+
+            def link() -> str:
+                links = {x["name"]: x["status"] for x in red.op.get("/v1/links").json()}
+                return str(links["Green"])
+
+            assert link() == "down"  # never heard from
+            secret = put_hook(hub, green.id, receiver.url)["secret"]
+            deadline = time.monotonic() + 15
+            while link() != "normal":
+                assert time.monotonic() < deadline, f"never normal; probes {receiver.probes}"
+                time.sleep(0.1)
+            time.sleep(3.0)  # longer than the down threshold: the probes keep it up
+            assert link() == "normal"
+            probes = list(receiver.probes)
+            assert len(probes) >= 3
+            verify = readme_receiver()["verify_signature"]
+            for q in probes:
+                assert verify(secret.encode(), q.headers["Deconfliction-Signature"], q.body)
+                doc = json.loads(q.body)
+                assert (doc["party"], doc["seq"], doc["type"], doc["data"]) == (
+                    green.id,
+                    0,
+                    "heartbeat",
+                    {},
+                )
+            # about one probe per 0.6 s of idleness, not one per worker round
+            gaps = [b.at - a.at for a, b in itertools.pairwise(probes)]
+            assert min(gaps) >= 0.45, gaps
+            assert receiver.ok_seqs() == []  # no event was sent
+
+            receiver.probe_status = 503
+            deadline = time.monotonic() + 15
+            while link() != "down":
+                assert time.monotonic() < deadline, "a failing webhook kept the link up"
+                time.sleep(0.1)
+            assert "heartbeat probe failed (HTTP 503)" in hub.log()
+            receiver.probe_status = 200
+            deadline = time.monotonic() + 15
+            while link() != "normal":
+                assert time.monotonic() < deadline, "the link never came back"
+                time.sleep(0.1)
+        finally:
+            for p in ps.values():
+                p.close()
+            hub.stop()
 
 
 def test_the_readme_snippet_refuses_a_forgery() -> None:

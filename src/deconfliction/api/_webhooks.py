@@ -13,6 +13,13 @@ wait. The cursor is in the store, so a restart resumes after the last event answ
 an event whose answer was lost in the restart is sent again (at least once: receivers
 de-duplicate by ``seq``). Redirects are not followed (a 3xx is a failure).
 
+Every 2xx is the party's heartbeat (channel health, :mod:`deconfliction.hotline._links`).
+A webhook with nothing to deliver for half the policy's ``links.degraded_after_min`` gets a
+signed **probe** — ``type`` ``heartbeat``, ``seq`` 0 (never an event's seq), ``data`` ``{}``
+— so that a party reached only by webhook is not shown *down* merely because nothing
+happened; receivers answer 2xx and store nothing. A failed probe is not retried (the link
+degrades on its own); the next comes after the same idle time.
+
 Each POST: ``Content-Type: application/json``, body ``{"party", "seq", "type", "at",
 "data"}`` (``data`` as on the stream), headers ``Deconfliction-Signature: t=<unix>,v1=<hex
 HMAC-SHA256(secret, f"{t}.{body}")>``, ``Deconfliction-Seq``, ``Deconfliction-Event``,
@@ -26,7 +33,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,6 +57,7 @@ from deconfliction.hotline import (
     webhook_origin,
     webhook_wants,
 )
+from deconfliction.model import Webhook
 
 __all__ = ["BATCH", "Backoff", "WebhookWorker", "event_body"]
 
@@ -113,6 +123,9 @@ class WebhookWorker:
         self._poll_s = poll_s
         self._transport = transport
         self._tasks: dict[Key, asyncio.Task[None]] = {}
+        self._contact: dict[Key, float] = {}  # monotonic time of the last 2xx (or first seen)
+        self._probes: list[tuple[Webhook, str]] = []
+        self._probes_read = -math.inf
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sub: Subscription | None = None
 
@@ -175,7 +188,72 @@ class WebhookWorker:
             task = asyncio.create_task(self._drain(client, key))
             self._tasks[key] = task
             task.add_done_callback(partial(self._done, key))
+        wait = min(wait, await self._probe_idle(client))
         return max(wait, 0.01)
+
+    async def _probe_idle(self, client: httpx.AsyncClient) -> float:
+        """Probe the webhooks idle for half ``links.degraded_after``; return the time until
+        the next one is due."""
+        idle_s = self._hotline.policy.link_degraded_after_s / 2
+        t = time.monotonic()
+        if t - self._probes_read >= min(self._poll_s, idle_s):
+            self._probes = await run_in_threadpool(self._hotline.webhook_probes)
+            self._probes_read = t
+            keys = {(h.party_id, h.level) for h, _ in self._probes}
+            self._contact = {k: self._contact.get(k, t) for k in keys}
+        wait = idle_s
+        for hook, secret in self._probes:
+            key = (hook.party_id, hook.level)
+            if key in self._tasks:
+                continue
+            due = self._contact[key] + idle_s - t
+            if due > 0:
+                wait = min(wait, due)
+                continue
+            self._contact[key] = t  # the next probe after the same idle time, answered or not
+            task = asyncio.create_task(self._probe(client, hook, secret))
+            self._tasks[key] = task
+            task.add_done_callback(partial(self._done, key))
+        return wait
+
+    async def _probe(self, client: httpx.AsyncClient, hook: Webhook, secret: str) -> None:
+        at = self._hotline.clock.now()
+        doc = {"party": str(hook.party_id), "seq": 0, "type": "heartbeat", "at": iso(at)}
+        body = json.dumps(doc | {"data": {}}, separators=(",", ":")).encode()
+        headers = self._headers(secret, body, hook, 0, "heartbeat")
+        try:
+            r = await client.post(hook.url, content=body, headers=headers)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            error = type(exc).__name__
+        else:
+            if r.is_success:
+                await self._alive(hook)
+                return
+            error = f"HTTP {r.status_code}"
+        _log.warning(
+            "webhook of party %s level %d (%s): heartbeat probe failed (%s)",
+            hook.party_id,
+            hook.level,
+            webhook_origin(hook.url),
+            error,
+        )
+
+    async def _alive(self, hook: Webhook) -> None:
+        self._contact[(hook.party_id, hook.level)] = time.monotonic()
+        await run_in_threadpool(self._hotline.party_alive, hook.party_id)
+
+    def _headers(
+        self, secret: str, body: bytes, hook: Webhook, seq: int, kind: str
+    ) -> dict[str, str]:
+        t = int(self._hotline.clock.now().timestamp())
+        return {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign_webhook(secret, body, timestamp=t),
+            "Deconfliction-Seq": str(seq),
+            "Deconfliction-Event": kind,
+            "Deconfliction-Party": str(hook.party_id),
+            "Deconfliction-Level": str(hook.level),
+        }
 
     def _done(self, key: Key, task: asyncio.Task[None]) -> None:
         self._tasks.pop(key, None)
@@ -230,15 +308,7 @@ class WebhookWorker:
         hook = box.hook
         party_id, level = hook.party_id, hook.level
         body = event_body(party_id, e)
-        t = int(self._hotline.clock.now().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign_webhook(box.secret, body, timestamp=t),
-            "Deconfliction-Seq": str(e.seq),
-            "Deconfliction-Event": e.type,
-            "Deconfliction-Party": str(party_id),
-            "Deconfliction-Level": str(level),
-        }
+        headers = self._headers(box.secret, body, hook, e.seq, e.type)
         status: int | None = None
         error: str | None = None
         try:
@@ -252,6 +322,7 @@ class WebhookWorker:
             if not r.is_success:
                 error = f"HTTP {status}"
         if error is None and status is not None:
+            await self._alive(hook)
             done = await run_in_threadpool(
                 self._hotline.webhook_delivered, party_id, level, cursor, e, status
             )

@@ -1,7 +1,10 @@
 """Channel health: each party's link to the hub, from its clients' heartbeats.
 
 A client heartbeats by sending any message on its stream (``{"type": "heartbeat"}`` or a
-delivery confirmation) or ``POST /v1/heartbeat``. A party's link is **normal** while a
+delivery confirmation) or ``POST /v1/heartbeat``; a party's webhook heartbeats by answering
+2xx, to an event or to the webhook worker's ``heartbeat`` probe (sent when the webhook has
+been idle for half ``links.degraded_after_min``), so a party reached only by webhook is
+watched as closely as one with a client. A party's link is **normal** while a
 heartbeat came within the policy's ``links.degraded_after_min``, **degraded** until
 ``links.down_after_min``, then **down** (and down until its first heartbeat after the hub
 starts). Filing an activity that affects a party whose link is down tells the owner at once
@@ -46,10 +49,15 @@ class LinkServices(Core):
     def heartbeat(self, p: Principal) -> LinkStatus:
         """A client of ``p``'s party is alive. Cheap (memory only) unless the link was not
         normal: then the change is recorded (ledger, owners told) before this returns."""
-        self._beats[p.party_id] = self._now()
-        if self._link_seen.get(p.party_id) is not LinkStatus.NORMAL:
-            self._link_seen[p.party_id] = LinkStatus.NORMAL  # at once: one record per return
-            self._changes({p.party_id: LinkStatus.NORMAL})
+        return self.party_alive(p.party_id)
+
+    def party_alive(self, party_id: UUID) -> LinkStatus:
+        """The party answered: a client heartbeat, or its webhook answering 2xx (an event or
+        the webhook worker's probe) — see :meth:`heartbeat`."""
+        self._beats[party_id] = self._now()
+        if self._link_seen.get(party_id) is not LinkStatus.NORMAL:
+            self._link_seen[party_id] = LinkStatus.NORMAL  # at once: one record per return
+            self._changes({party_id: LinkStatus.NORMAL})
         return LinkStatus.NORMAL
 
     def links(self, p: Principal) -> list[PartyLink]:

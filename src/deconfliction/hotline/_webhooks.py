@@ -278,6 +278,17 @@ class WebhookServices(NoticeServices):
         with self.store.read() as tx:
             return tx.pending_webhooks()
 
+    def webhook_probes(self) -> list[tuple[Webhook, str]]:
+        """Every enabled webhook with its secret (the worker probes idle ones: a 2xx answer
+        is the party's heartbeat)."""
+        with self.store.read() as tx:
+            out = []
+            for hook in tx.list_webhooks():
+                secret = tx.webhook_secret(hook.party_id, hook.level)
+                if hook.enabled and secret is not None:
+                    out.append((hook, secret))
+            return out
+
     def webhook_outbox(
         self, party_id: UUID, level: int, *, limit: int = 100
     ) -> WebhookOutbox | None:
