@@ -15,7 +15,7 @@ import pytest
 from deconfliction.audit import Ledger
 from deconfliction.audit import Receipt as LedgerReceipt
 from deconfliction.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from deconfliction.hotline import Event, Hotline, NoticeStep, Principal
+from deconfliction.hotline import AssetReport, Event, Hotline, NoticeStep, Principal
 from deconfliction.model import Notice, NoticeReason, NoticeStatus, Policy, Role
 from deconfliction.store import open_store, sqlite_url
 from tests.hotline.conftest import Hub, Recorder, StepClock, circle, draft
@@ -462,3 +462,35 @@ def test_a_superseded_notice_confirmed_late_stays_superseded(hub: NoticeHub) -> 
     assert old.id in by
     assert by[old.id].status is NoticeStatus.SUPERSEDED
     assert by[old.id].delivered_at == hub.clock.now()
+
+
+def test_a_party_affected_only_through_its_asset_is_told_each_change(hub: NoticeHub) -> None:
+    """Green has no activity there, only a slow asset: it is affected (time to clear) by
+    Blue's filing, told of the amendment that keeps it affected, told when one moves the
+    activity away (once), told again when it comes back, and told of the cancellation."""
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.report_assets(green, [AssetReport("SLOW-1", HERE[0], HERE[1], max_speed_mps=5.0)])
+
+    def to_green(notices: list[Notice]) -> list[NoticeReason]:
+        return [n.reason for n in notices if n.recipient == green.party_id]
+
+    filed = h.file(blue, draft(circle(*HERE), title="Sweep"))
+    assert to_green(filed.notices) == [NoticeReason.NEW]
+    act = filed.activity
+    kept = h.amend(blue, act.id, act.version, draft(circle(*HERE, hours=3), title="Sweep"))
+    assert to_green(kept.notices) == [NoticeReason.AMENDED]
+    act = kept.activity
+    away = h.amend(blue, act.id, act.version, draft(circle(*THERE), title="Sweep"))
+    (gone,) = [n for n in away.notices if n.recipient == green.party_id]
+    assert gone.reason is NoticeReason.NO_LONGER_AFFECTED
+    assert "no longer affects you" in gone.summary
+    act = away.activity
+    again = h.amend(blue, act.id, act.version, draft(circle(*THERE, hours=3), title="Sweep"))
+    assert to_green(again.notices) == []  # told once, not at every later amendment
+    act = again.activity
+    back = h.amend(blue, act.id, act.version, draft(circle(*HERE), title="Sweep"))
+    assert to_green(back.notices) == [NoticeReason.NEW]
+    cancelled = h.cancel(blue, act.id, back.activity.version)
+    assert to_green(cancelled.notices) == [NoticeReason.CANCELLED]
+    assert [e.type for e in hub.sink.of(green)].count("notice") == 5

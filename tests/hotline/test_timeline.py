@@ -125,7 +125,14 @@ def test_the_timeline_tells_the_whole_story_in_order(hub: LedgerHub) -> None:
         ("Civil", at(30), at(50), ConflictStatus.RESOLVED),
     ]
     by = {(t.name(n.recipient), n.activity_version): n for n in t.notices}
-    assert sorted(by) == [("Civil", 2), ("Civil", 3), ("Green", 1), ("Red", 1), ("Red", 2)]
+    assert sorted(by) == [
+        ("Civil", 2),
+        ("Civil", 3),
+        ("Green", 1),
+        ("Green", 2),
+        ("Red", 1),
+        ("Red", 2),
+    ]
     red = by["Red", 1]
     assert (red.sent_at, red.lead_time_s, red.required_lead_time_s) == (at(10), 120.0, 3600.0)
     assert red.late
@@ -145,6 +152,7 @@ def test_the_timeline_tells_the_whole_story_in_order(hub: LedgerHub) -> None:
     assert green.expired_at == at(27)
     assert green.answered_at is None
     assert by["Red", 2].reason is NoticeReason.NO_LONGER_AFFECTED
+    assert by["Green", 2].reason is NoticeReason.NO_LONGER_AFFECTED  # its asset is clear
     assert by["Civil", 2].answered_at == at(35)
     assert by["Civil", 3].reason is NoticeReason.CANCELLED
     # every notice carries the receipt of the ledger entry that sent it, which verifies
@@ -170,12 +178,14 @@ def test_the_timeline_tells_the_whole_story_in_order(hub: LedgerHub) -> None:
         (at(30), "conflict.detected", "Civil"),
         (at(30), "conflict.resolved", "Red"),
         (at(30), "notice.sent", "Civil"),
+        (at(30), "notice.sent", "Green"),
         (at(30), "notice.sent", "Red"),
         (at(35), "notice.delivered", "Civil"),  # implied by the answer: stamped with it
         (at(35), "notice.read", "Civil"),
         (at(35), "notice.acknowledged", "Civil"),
         (at(50), "activity.cancelled", "Blue"),
         (at(50), "notice.superseded", "Civil"),
+        (at(50), "notice.superseded", "Green"),
         (at(50), "notice.superseded", "Red"),
         (at(50), "conflict.resolved", "Civil"),
         (at(50), "notice.sent", "Civil"),

@@ -171,17 +171,26 @@ def _disclose(
     return shown
 
 
-def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> None:
+_STILL_AFFECTED = frozenset({NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.ACTIVATED})
+
+
+def supersede_notices(tx: Transaction, out: Outcome, activity_id: UUID, now: datetime) -> set[UUID]:
     """Supersede every current notice about ``activity_id`` (not the messages of its
-    thread: they stand); tell each recipient."""
+    thread: they stand); tell each recipient. Returns the recipients those notices told
+    the activity affects them (also those affected only through their assets' time to
+    clear, who have no conflict with it)."""
+    told: set[UUID] = set()
     for n in tx.notices_of_activity(activity_id, current_only=True):
         if n.reason is NoticeReason.MESSAGE:
             continue
+        if n.reason in _STILL_AFFECTED:
+            told.add(n.recipient)
         s = n.superseded(now)
         tx.update_notice(s)
         body = {"notice": notice_json(s)}
         out.fact("notice.superseded", body, *_concerned(s))
         _emit(tx, out, n.recipient, "notice.superseded", body, now)
+    return told
 
 
 def _concerned(n: Notice) -> tuple[UUID, ...]:
@@ -297,8 +306,10 @@ def reconcile_activity(
     existing: dict[UUID, Conflict] = {}
     if change != "filed":  # a new activity has no conflicts or notices yet
         existing = {_other_side(c, act.id)[0]: c for c in tx.conflicts_of(act.id, open_only=True)}
-        supersede_notices(tx, out, act.id, now)
-    was_affected = {_other_side(c, act.id)[1] for c in existing.values()}
+        told_before = supersede_notices(tx, out, act.id, now)
+    else:
+        told_before = set()
+    was_affected = {_other_side(c, act.id)[1] for c in existing.values()} | told_before
     affected: dict[UUID, list[Conflict]] = {}
     for oid, f in found.items():
         is_site = f.subject.kind is SubjectKind.PROTECTED_SITE
@@ -384,6 +395,8 @@ def reconcile_activity(
             clearance=clearance.get(party, ()),
             link=None if link_of is None else link_of(party),
         )
+    for party in told_before - {act.owner}:  # affected before through its assets only
+        gone.setdefault(party, [])
     for party, cs in sorted(gone.items(), key=lambda kv: str(kv[0])):
         if party in affected:
             continue
