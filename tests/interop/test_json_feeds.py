@@ -93,6 +93,7 @@ def test_items_without_position_are_skipped_and_bad_ones_named() -> None:
         {**READSB, "lat": 95.0},  # 9
         {**READSB, "lat": None},  # 10 one coordinate only
         {**READSB, "hex": "~2b0f10", "lat": 48.0},  # 11 non-ICAO address: taken
+        {**READSB, "hex": "4ca1f3x"},  # 12
     ]
     result = parse_aircraft_json(aircraft_doc(*items), PARTY)
     assert [r.key for r in result.accepted] == ["4ca1f3", "~2b0f10"]
@@ -108,6 +109,7 @@ def test_items_without_position_are_skipped_and_bad_ones_named() -> None:
         8: "flight must be a string, got int",
         9: "lat: must be between -90 and 90, got 95.0",
         10: "no position (latitude or longitude missing)",
+        12: "address '4ca1f3x' is not 6 hex digits (or ~ and 6)",
     }
 
 

@@ -109,7 +109,8 @@ def test_nulls_and_variants_of_the_format_are_read() -> None:
         ({"vertical_rate": 16_512.0}, "vertical rate 84 m/s (16512 ft/min) is implausible"),
         ({"track": "north"}, "track 'north' is not a number"),
         ({"onground": "no"}, "onground must be true or false"),
-        ({"icao24": "x" * 101}, "key: must be at most 100 characters"),
+        ({"icao24": "x" * 101}, "address 'xxxxxxxxxxxxxxxxxxxx' is not 6 hex digits (or ~ and 6)"),
+        ({"icao24": "4ca1f"}, "address '4ca1f' is not 6 hex digits"),
     ],
 )
 def test_each_bad_record_gets_a_reason(change: dict[str, Any], reason: str) -> None:

@@ -31,9 +31,11 @@ from deconfliction.model import (
     TrackSource,
 )
 
-__all__ = ["DEFAULT_FEED_LIMITS", "FeedLimits", "number", "surveillance_track"]
+__all__ = ["ADDRESS", "DEFAULT_FEED_LIMITS", "FeedLimits", "number", "surveillance_track"]
 
-_ICAO24 = re.compile(r"[0-9a-fA-F]{6}")
+ADDRESS = re.compile(r"~?[0-9a-f]{6}")
+"""A transponder address as feeds write it (lower-cased): six hex digits, ``~``-prefixed
+for readsb's non-ICAO addresses (TIS-B, ADS-R, anonymous)."""
 _MIN_EPOCH_S = 946_684_800.0  # 2000-01-01: an earlier time is a unit error (s for ms)
 _MAX_EPOCH_S = 4_102_444_800.0  # 2100-01-01: a later time is a unit error (ms for s)
 
@@ -127,8 +129,8 @@ def surveillance_track(
     """A report from a surveillance feed (values already in SI), or why it is refused.
 
     ``address`` is the transponder's address: six hex digits become both the track key
-    and the ICAO address (lower case); anything else (readsb's ``~`` non-ICAO addresses)
-    is kept as the key only. ``time_s`` is seconds since the Unix epoch.
+    and the ICAO address (lower case); readsb's ``~``-prefixed non-ICAO addresses are kept
+    as the key only; anything else is refused. ``time_s`` is seconds since the Unix epoch.
     """
     try:
         if lat is None or lon is None:
@@ -147,6 +149,8 @@ def surveillance_track(
         vr = lim.max_vertical_rate_mps
         _limited(vertical_rate_mps, "vertical rate", -vr, vr, "m/s", FEET_PER_MIN_MPS)
         key = address.strip().lower()
+        if not ADDRESS.fullmatch(key):
+            raise _Refused(f"address {address[:20]!r} is not 6 hex digits (or ~ and 6)")
         return Track(
             key=key,
             party=party,
@@ -160,7 +164,7 @@ def surveillance_track(
             track_deg=None if track_deg is None else track_deg % 360.0,
             vertical_rate_mps=_mm(vertical_rate_mps),
             callsign=callsign,
-            icao24=key if _ICAO24.fullmatch(key) else None,
+            icao24=None if key[0] == "~" else key,
             on_ground=on_ground,
         )
     except _Refused as exc:

@@ -29,6 +29,7 @@ from uuid import UUID
 
 from deconfliction.geo import FEET_TO_METRES
 from deconfliction.interop._common import (
+    ADDRESS,
     DEFAULT_FEED_LIMITS,
     FeedLimits,
     number,
@@ -101,7 +102,6 @@ class SbsDecoder:
         self.fresh_s = fresh_s
         self.forget_s = forget_s
         self._aircraft: dict[str, _Aircraft] = {}
-        self._latest_s = 0.0
         self._lines = 0
 
     def __len__(self) -> int:
@@ -154,7 +154,7 @@ class SbsDecoder:
         if msg not in ("1", "2", "3", "4", "5", "6", "7", "8"):
             return f"MSG transmission type {msg[:10]!r} is not 1 to 8"
         address = f[4].strip().lower()
-        if not address or len(address) > 10 or not address.lstrip("~").isalnum():
+        if not ADDRESS.fullmatch(address):
             return f"MSG,{msg}: hex ident {address[:20]!r} is not an aircraft address"
         t = self._time(f)
         ac = self._aircraft.get(address)
@@ -210,11 +210,10 @@ class SbsDecoder:
         )
 
     def _housekeeping(self, t: float) -> None:
-        self._latest_s = max(self._latest_s, t)
         self._lines += 1
         if self._lines % 1_000:
             return
-        cutoff = self._latest_s - self.forget_s
+        cutoff = t - self.forget_s  # this line's time: one far-off time cannot wipe the state
         for address in [a for a, ac in self._aircraft.items() if ac.seen_s < cutoff]:
             del self._aircraft[address]
 
