@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -24,10 +24,10 @@ from deconfliction.errors import InvalidPolicy
 from deconfliction.geo import FEET_TO_METRES, Buffers
 from deconfliction.model._checks import enum_value
 from deconfliction.model._enums import ActivityKind
+from deconfliction.model._track import TrackPolicy
+from deconfliction.model._units import NAUTICAL_MILE_M
 
 __all__ = ["DEFAULT_POLICY_TOML", "NAUTICAL_MILE_M", "KindPolicy", "Policy"]
-
-NAUTICAL_MILE_M = 1852.0
 
 DEFAULT_POLICY_TOML = """\
 # Deconfliction Hotline policy. Every key is optional; these are the defaults.
@@ -48,6 +48,12 @@ max_area_km2 = 10000         # a declared footprint larger than this is refused
 [links]
 degraded_after_min = 1       # a party's link is degraded after this long without a heartbeat
 down_after_min = 3           # … and down after this long: owners are told notices wait
+
+[tracks]
+stale_after_s = 30           # a track without a report for this long leaves the live picture
+max_future_s = 10            # a report timed further ahead of the hub clock is refused
+max_past_s = 300             # a report older than this on arrival is refused
+max_batch = 10000            # reports per ingest request (a larger batch is refused whole)
 
 [kinds.ground_movement]
 min_lead_time_min = 2880     # 48 h: humanitarian movement notification practice
@@ -155,6 +161,8 @@ class Policy:
     """A party's link is degraded after this long without a heartbeat from its clients."""
     link_down_after_s: float = 180.0
     """… and down after this long."""
+    tracks: TrackPolicy = field(default_factory=TrackPolicy)
+    """Live tracks: staleness, clock tolerance, batch size (``[tracks]``)."""
 
     def for_kind(self, kind: ActivityKind | str) -> KindPolicy:
         """The rules for ``kind``."""
@@ -184,9 +192,9 @@ class Policy:
         So a document's ``[defaults]`` applies to every kind its own kind tables do not set.
         """
         doc = _load(text)
-        unknown = sorted(set(doc) - {"defaults", "kinds", "links"})
+        unknown = sorted(set(doc) - {"defaults", "kinds", "links", "tracks"})
         if unknown:
-            raise InvalidPolicy(unknown[0], "unknown table (known: defaults, kinds, links)")
+            raise InvalidPolicy(unknown[0], "unknown table (known: defaults, kinds, links, tracks)")
         kinds_table = doc.get("kinds", {})
         if not isinstance(kinds_table, Mapping):
             raise InvalidPolicy("kinds", "must be a table of activity kinds")
@@ -206,7 +214,8 @@ class Policy:
             values = _overlay(values, kinds_table.get(k.value, {}), path)
             out[k] = _kind_policy(values, path)
         links = _links(builtin["links"], doc.get("links", {}))
-        return cls(MappingProxyType(out), *links)
+        tracks = _tracks(builtin["tracks"], doc.get("tracks", {}))
+        return cls(MappingProxyType(out), *links, tracks)
 
 
 def _links(builtin: Mapping[str, Any], table: object) -> tuple[float, float]:
@@ -226,6 +235,23 @@ def _links(builtin: Mapping[str, Any], table: object) -> tuple[float, float]:
     if vals[1] < vals[0]:
         raise InvalidPolicy("links.down_after_min", "must be at least degraded_after_min")
     return vals[0], vals[1]
+
+
+def _tracks(builtin: Mapping[str, Any], table: object) -> TrackPolicy:
+    if not isinstance(table, Mapping):
+        raise InvalidPolicy("tracks", "must be a table")
+    keys = ("stale_after_s", "max_future_s", "max_past_s", "max_batch")
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise InvalidPolicy(f"tracks.{unknown[0]}", f"unknown key (known: {', '.join(keys)})")
+    merged = {**builtin, **table}
+    for k in keys[:3]:
+        v = merged[k]
+        if isinstance(v, int) and not isinstance(v, bool):
+            merged[k] = float(v)
+        elif not isinstance(v, float):
+            raise InvalidPolicy(f"tracks.{k}", "must be a number")
+    return TrackPolicy(**{k: merged[k] for k in keys})
 
 
 def _load(text: str) -> dict[str, Any]:

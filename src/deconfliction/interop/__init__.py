@@ -1,0 +1,53 @@
+"""Outside inputs and outputs: surveillance feeds (SBS-1, aircraft.json, OpenSky) and the
+recorded ADS-B samples used for replay.
+
+Parsers are pure functions from bytes or text to :class:`~deconfliction.model.Track`
+reports attributed to a configured party, with a reason for each item they refuse; the
+feed clients are small asyncio loops around them that hand batches to a sink.
+
+>>> from uuid import UUID
+>>> d = SbsDecoder(UUID(int=7))
+>>> d.feed("MSG,3,,,3C6586,,2026/12/01,12:00:00.000,,,,24000,,,50.03,8.57,,,,,,0").altitude_m
+7315.2
+"""
+
+from deconfliction.interop._clients import FeedStats, Sink, poll_aircraft_json, sbs_client
+from deconfliction.interop._common import (
+    DEFAULT_FEED_LIMITS,
+    FeedLimits,
+    surveillance_track,
+)
+from deconfliction.interop._fetch import (
+    SAMPLE_FILES,
+    SAMPLES_ENV,
+    TRAFFIC_VERSION,
+    SamplesUnavailable,
+    fetch_samples,
+    samples_dir,
+)
+from deconfliction.interop._json_feeds import parse_aircraft_json, parse_opensky_states
+from deconfliction.interop._samples import iter_json_array, iter_sample_records, track_from_sample
+from deconfliction.interop._sbs import SbsDecoder, decode_sbs_lines
+
+__all__ = [
+    "DEFAULT_FEED_LIMITS",
+    "SAMPLES_ENV",
+    "SAMPLE_FILES",
+    "TRAFFIC_VERSION",
+    "FeedLimits",
+    "FeedStats",
+    "SamplesUnavailable",
+    "SbsDecoder",
+    "Sink",
+    "decode_sbs_lines",
+    "fetch_samples",
+    "iter_json_array",
+    "iter_sample_records",
+    "parse_aircraft_json",
+    "parse_opensky_states",
+    "poll_aircraft_json",
+    "samples_dir",
+    "sbs_client",
+    "surveillance_track",
+    "track_from_sample",
+]
