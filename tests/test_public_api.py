@@ -178,6 +178,7 @@ PINNED = {
         "site_json",
         "timeline_json",
         "token_json",
+        "track_json",
         "verify_webhook",
         "webhook_json",
         "webhook_origin",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/events"): SELF,
     ("POST", "/v1/assets"): CREATE,
     ("GET", "/v1/assets"): SELF,
+    ("POST", "/v1/tracks"): CREATE,
+    ("GET", "/v1/tracks"): SELF,
     ("GET", "/v1/ledger/key"): PUBLIC,
     ("POST", "/v1/keys"): CREATE,
     ("GET", "/v1/keys"): SELF,
@@ -265,6 +268,9 @@ def request_for(method: str, path: str, w: World) -> tuple[str, dict[str, Any]]:
         kw["json"] = {
             "assets": [{"ref": "intruder-1", "lon": far[0], "lat": far[1], "max_speed_kt": 90}]
         }
+    elif (method, path) == ("POST", "/v1/tracks"):
+        t = datetime.now(UTC).isoformat()
+        kw["json"] = {"tracks": [{"key": "intruder-1", "time": t, "lon": far[0], "lat": far[1]}]}
     elif path.endswith("/messages") and method == "POST":
         kw["json"] = {"template": "cease_harm", "text": "intruder's message"}
     elif (method, path) == ("POST", "/v1/notices/delivered"):

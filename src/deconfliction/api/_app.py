@@ -25,6 +25,7 @@ from deconfliction.api import (
     _routes_ledger,
     _routes_reports,
     _routes_sites,
+    _routes_tracks,
     _routes_webhooks,
 )
 from deconfliction.api._bodylimit import BodyLimit
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         _routes_sites,
         _routes_inbox,
         _routes_assets,
+        _routes_tracks,
         _routes_ledger,
         _routes_reports,
         _routes_webhooks,
@@ -194,6 +196,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             {"status": "ready", "volumes": request.app.state.hotline.index.volume_count}
         )
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        paths={"/v1/tracks": settings.max_track_body_bytes},
+    )
     app.add_middleware(AccessLog)
     return app

@@ -13,17 +13,19 @@ class BodyLimit:
     """ASGI middleware: a declared ``Content-Length`` above ``max_bytes`` is refused at
     once; a chunked body is counted as it arrives and refused when it passes the cap."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = dict(paths or {})
+        """Other caps for some paths (track batches are larger than any other body)."""
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, cap: int) -> None:
         body = json.dumps(
             {
                 "type": "https://deconfliction.invalid/problems/content-too-large",
                 "title": "Content too large",
                 "status": 413,
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "detail": f"the request body is larger than {cap} bytes",
             }
         ).encode()
         await send(
@@ -43,14 +45,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cap = self.paths.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes:
-                    await self._refuse(send)
+                if declared > cap:
+                    await self._refuse(send, cap)
                     return
         # No usable Content-Length (chunked): read the body here, up to the cap, then replay it.
         if declared_ok(scope):
@@ -64,8 +67,8 @@ class BodyLimit:
                 return  # the client went away
             chunk = msg.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_bytes:
-                await self._refuse(send)
+            if seen > cap:
+                await self._refuse(send, cap)
                 return
             chunks.append(chunk)
             if not msg.get("more_body", False):

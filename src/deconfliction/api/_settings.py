@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     """A policy TOML file; default: the built-in policy (``deconfliction policy show``)."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """Requests with a larger body get 413."""
+    max_track_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    """The cap for ``POST /v1/tracks`` (10,000 reports take about 3 MB as JSON)."""
     heartbeat_s: float = Field(default=15.0, gt=0)
     """How often the event stream sends a heartbeat."""
     rate_limit_per_s: float = Field(default=200.0, ge=0)

@@ -64,6 +64,7 @@ from deconfliction.hotline._timeline import (
     timeline_json,
 )
 from deconfliction.hotline._tokens import hash_secret, new_secret
+from deconfliction.hotline._tracks import track_json
 from deconfliction.hotline._webhooks import (
     WebhookOutbox,
     WebhookStatus,
@@ -126,6 +127,7 @@ __all__ = [
     "site_json",
     "timeline_json",
     "token_json",
+    "track_json",
     "verify_webhook",
     "webhook_json",
     "webhook_origin",

@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -57,6 +57,7 @@ from deconfliction.model import (
     ProtectedSite,
     Role,
     SiteState,
+    Track,
 )
 
 __all__ = ["Core", "Progress", "SystemClock"]
@@ -148,6 +149,8 @@ class Core:
         self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
         self._beats: dict[UUID, datetime] = {}  # last heartbeat per party (memory only)
         self._link_seen: dict[UUID, LinkStatus] = {}  # link status last recorded per party
+        self._tracks: dict[tuple[UUID, str], Track] = {}  # latest report per track (memory)
+        self._track_lock = threading.Lock()
 
     # ------------------------------------------------------------------ index (a cache)
 
@@ -224,7 +227,7 @@ class Core:
         kp = self.policy.for_kind(act.kind)
         fresh = [
             a
-            for a in self._assets.values()
+            for a in self._tracked_assets(now)
             if a.owner != act.owner and (now - a.reported_at).total_seconds() <= kp.asset_max_age_s
         ]
         if not fresh:
@@ -249,6 +252,25 @@ class Core:
                     "insufficient": need.insufficient,
                 }
             )
+        return out
+
+    def _tracked_assets(self, now: datetime) -> list[Asset]:
+        """The assets, each at its live track's position when a fresher one is held (a
+        track whose key is the asset's ref, of the same party, not stale)."""
+        stale_s = self.policy.tracks.stale_after_s
+        with self._track_lock:
+            tracks = dict(self._tracks)
+        out = []
+        for a in self._assets.values():
+            t = tracks.get((a.owner, a.ref))
+            if (
+                t is not None
+                and t.time > a.reported_at
+                and (now - t.time).total_seconds() <= stale_s
+            ):
+                alt = a.altitude_m if t.altitude_m is None else t.altitude_m
+                a = replace(a, lon=t.lon, lat=t.lat, altitude_m=alt, reported_at=t.time)
+            out.append(a)
         return out
 
     # ------------------------------------------------------------------ plumbing

@@ -20,6 +20,7 @@ from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
 from deconfliction.hotline._timeline import TimelineServices
+from deconfliction.hotline._tracks import TrackServices
 from deconfliction.hotline._webhooks import WebhookServices
 
 __all__ = ["Hotline", "SystemClock"]
@@ -32,6 +33,7 @@ class Hotline(
     WebhookServices,
     NoticeServices,
     AssetServices,
+    TrackServices,
     LinkServices,
     MessageServices,
     ReadServices,

@@ -230,12 +230,11 @@ class SqlTransaction(NoticeRows, StreamRows):
             raise ValueError("batch must be at least 1")
         c = activities.c
         stmt = sa.select(c.id, c.owner, c.kind, c.volumes).where(c.state.in_(LIVE))
-        result = self._exec(stmt.order_by(c.id), "live activities")
+        result = self._exec(stmt.order_by(c.id), "live activities").mappings()
         for rows in result.partitions(batch):
-            for id_, owner, kind, volumes in rows:
-                yield LiveActivity(
-                    id_, owner, ActivityKind(kind), tuple(volume_from_record(v) for v in volumes)
-                )
+            for row in rows:
+                volumes = tuple(volume_from_record(v) for v in row["volumes"])
+                yield LiveActivity(row["id"], row["owner"], ActivityKind(row["kind"]), volumes)
 
     def count_live_activities(self) -> int:
         """How many activities are notified or active."""
