@@ -103,7 +103,8 @@ def check_conformance(
     cand = np.flatnonzero(ok)
     if len(cand):
         x, y = volumes.project(tracks.lon[ti[cand]], tracks.lat[ti[cand]], vi[cand])
-        inside, _ = path_within(volumes, vi[cand], x, y, x, y, np.zeros(len(cand)), tolerance_m)
+        zero = np.zeros(len(cand))
+        inside, _ = path_within(volumes, vi[cand], x, y, x, y, zero, zero, tolerance_m)
         ok[cand] = inside
     conforming = np.zeros(len(tracks), dtype=bool)
     conforming[ti[ok]] = True

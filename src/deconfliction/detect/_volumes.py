@@ -7,7 +7,7 @@ A :class:`VolumeSet` holds every active activity's 4D volumes with what each cyc
   GEOS, and the frame's parameters as arrays so that many tracks can be projected into
   many volumes' frames in one vectorised call;
 * error bounds over the region a track path can reach (``max_reach_m`` around the
-  footprint): conformal scale range, azimuthal stretch, ring sagitta, seam;
+  footprint): largest conformal scale, ring sagitta, seam;
 * an STRtree over each volume's bounding cube on the globe (unit normals scaled as in
   :mod:`~deconfliction.detect._grid`), queried with the tracks' reach.
 
@@ -104,9 +104,7 @@ class VolumeSet:
     cc: Array
     radius: Array
     extent: Array
-    m_min: Array
     m_max: Array
-    stretch: Array
     sag: Array
     seam: Array
     alt_lo: Array
@@ -194,9 +192,7 @@ _FIELDS = (
     "cc",
     "radius",
     "extent",
-    "m_min",
     "m_max",
-    "stretch",
     "sag",
     "seam",
     "alt_lo",
@@ -227,9 +223,8 @@ def _prepare(v: Volume4D, max_reach_m: float) -> tuple[tuple[float, ...], object
         lat_lo, lat_hi = float(lat_r.min()), float(lat_r.max())
         radius, ring_sag = 0.0, sagitta_bound(DENSIFY_M, fp.radius_m)
     r_ext = fp.radius_m + max_reach_m
-    m_min, m_max = frame.scale_range(*poleward_pad(lat_lo, lat_hi, r_ext))
-    stretch = frame.stretch(r_ext)
-    if not math.isfinite(stretch):
+    _, m_max = frame.scale_range(*poleward_pad(lat_lo, lat_hi, r_ext))
+    if not math.isfinite(frame.stretch(r_ext)):
         raise InvalidInput("max_reach_m", "too large for this footprint's frame")
     seam = frame.seam_m(r_ext)
     (_, _, _), (sc_neg, _, cc), (_, _, _) = frame.rot
@@ -248,9 +243,7 @@ def _prepare(v: Volume4D, max_reach_m: float) -> tuple[tuple[float, ...], object
         cc,
         radius,
         fp.radius_m * (1 + 1e-9) + 1.0,
-        m_min,
         m_max,
-        stretch,
         ring_sag,
         seam,
         v.altitude.lower_m,
@@ -291,13 +284,22 @@ def _edges(cores: NDArray[np.object_]) -> tuple[Codes, Codes, Array, Array, Arra
     return start, counts, cat[0], cat[1], cat[2], cat[3]
 
 
-def path_margin(vs: VolumeSet, v: Codes, length_m: Array) -> Array:
-    """Planar slack for a straight path of ``length_m`` near volumes ``v``: the projected
-    geodesic's bow from its chord, the non-uniform speed along it, and the frame's seam."""
-    r = vs.extent[v] + length_m
-    bow = length_m * length_m * 2.0 * (r / (B * B) + E2 / B) / 8.0 + 1e-2
-    uneven = (vs.stretch[v] * vs.m_max[v] / vs.m_min[v] - 1.0) * length_m * vs.m_max[v]
-    result: Array = bow + uneven + vs.seam[v] + 1e-3
+def _stretch(vs: VolumeSet, v: Codes, r: Array) -> Array:
+    """Azimuthal stretch ``k(r) = (r/R)/sin(r/R)`` of volumes ``v``'s frames at ``r``."""
+    t = np.minimum(r / vs.radius_g[v], 3.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = np.where(t > 1e-9, t / np.sin(t), 1.0)
+    result: Array = k
+    return result
+
+
+def path_margin(vs: VolumeSet, v: Codes, piece_m: Array, reach_m: Array) -> Array:
+    """Planar slack for a stretch of geodesic path of length ``piece_m`` whose ends are
+    projected exactly, lying within ``reach_m`` of volumes ``v``'s footprints: how far the
+    projected geodesic can bow away from the chord between its ends, plus the frame's seam."""
+    r = vs.extent[v] + reach_m
+    bow = piece_m * piece_m * 2.0 * (r / (B * B) + E2 / B) / 8.0 + 1e-2
+    result: Array = bow + vs.seam[v] + 1e-3
     return result
 
 
@@ -308,20 +310,23 @@ def path_within(
     ay: Array,
     bx: Array,
     by: Array,
-    length_m: Array,
+    piece_m: Array,
+    reach_m: Array,
     tolerance_m: float,
 ) -> tuple[NDArray[np.bool_], Array]:
-    """Whether each planar segment ``a→b`` (in volume ``v``'s frame, standing for a
-    geodesic path of ``length_m``) comes within ``tolerance_m`` of the footprint.
+    """Whether each planar segment ``a→b`` in volume ``v``'s frame — the exact projections
+    of the ends of a geodesic stretch of ``piece_m`` lying within ``reach_m`` of the
+    footprint's extent — comes within ``tolerance_m`` (geodesic) of the footprint.
 
     Returns the decision and the planar threshold used (for locating the entry).
     """
     tol = float(tolerance_m)
+    k = _stretch(vs, v, vs.extent[v] + reach_m + tol)
     thr = np.where(
         vs.is_circle[v],
         (vs.radius[v] + tol) * vs.m_max[v],
-        tol * vs.stretch[v] * vs.m_max[v] + vs.sag[v],
-    ) + path_margin(vs, v, length_m)
+        tol * k * vs.m_max[v] + vs.sag[v],
+    ) + path_margin(vs, v, piece_m, reach_m)
     segs = shapely.linestrings(
         np.stack([np.stack([ax, ay], axis=1), np.stack([bx, by], axis=1)], axis=1)
     )
