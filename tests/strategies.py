@@ -117,3 +117,46 @@ buffers_st = st.builds(
     st.sampled_from([0.0, 305.0]) | st.floats(0, 2_000),
     st.sampled_from([0.0, 300.0]) | st.floats(0, 7_200),
 )
+
+
+# --- tactical: tracks around an anchor -------------------------------------------------------
+
+track_anchors = st.one_of(
+    st.tuples(st.floats(-180, 180), st.floats(-75, 75)),  # anywhere
+    st.tuples(st.sampled_from([179.95, -179.95, 180.0]), st.floats(-60, 60)),  # antimeridian
+    st.tuples(st.floats(-180, 180), st.sampled_from([89.5, -89.5, 86.0, -86.0])),  # polar
+)
+
+
+@st.composite
+def track_columns(
+    draw: st.DrawFn, max_size: int = 24, spread_m: float | None = None
+) -> dict[str, object]:
+    """Columns for ``TrackSet.from_columns``: a few tracks around one anchor, in two or
+    three parties, often converging (headings towards the anchor), some climbing."""
+    lon0, lat0 = draw(track_anchors)
+    n = draw(st.integers(2, max_size))
+    spread = spread_m or draw(st.sampled_from([5_000.0, 20_000.0, 60_000.0]))
+    az = np.array(draw(st.lists(st.floats(0, 360), min_size=n, max_size=n)))
+    dist = np.array(draw(st.lists(st.floats(0, spread), min_size=n, max_size=n)))
+    lon, lat, back = GEOD.fwd(np.full(n, lon0), np.full(n, lat0), az, dist)
+    jitter = np.array(draw(st.lists(st.floats(-60, 60), min_size=n, max_size=n)))
+    converge = draw(st.booleans())
+    trk = np.mod(np.asarray(back) + jitter, 360.0) if converge else np.mod(az * 7 + jitter, 360)
+    alt = np.array(draw(st.lists(st.floats(5_000, 7_000), min_size=n, max_size=n)))
+    vs = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.0, 5.0, -5.0, 12.0]), min_size=n, max_size=n))
+    )
+    gs = np.array(draw(st.lists(st.floats(0, 300), min_size=n, max_size=n)))
+    parties = draw(st.lists(st.sampled_from(["red", "blue", "green"]), min_size=n, max_size=n))
+    return {
+        "ids": [f"t{i}" for i in range(n)],
+        "party": parties,
+        "lat": np.asarray(lat),
+        "lon": np.asarray(lon),
+        "alt_m": alt,
+        "gs_mps": gs,
+        "trk_deg": trk,
+        "vs_mps": vs,
+        "time_s": np.full(n, EPOCH),
+    }

@@ -44,15 +44,37 @@ def test_geo_exports():
 
 def test_detect_errors_and_root_exports():
     assert deconfliction.detect.__all__ == [
+        "CONTINGENT_AFTER_S",
+        "NO_ACTIVITY",
+        "ActivityVolumes",
+        "Alert",
+        "AlertBook",
+        "AlertKind",
+        "BookUpdate",
         "ClearanceNeed",
         "Conflict",
+        "ConformanceResult",
+        "IncursionResult",
         "Position",
+        "ProximityResult",
+        "ProximityRules",
+        "Separation",
         "Subject",
         "SubjectKind",
+        "TacticalConfig",
+        "TacticalCycle",
+        "TrackSet",
+        "VolumeSet",
+        "check_conformance",
         "clearance_needs",
         "detect_conflicts",
+        "detect_incursions",
+        "detect_proximity",
         "index_subject",
+        "tactical_cycle",
     ]
+    for name in deconfliction.detect.__all__:
+        assert hasattr(deconfliction.detect, name), name
     assert deconfliction.__all__ == ["__version__"]
     assert issubclass(deconfliction.errors.InvalidGeoJSON, deconfliction.errors.DeconflictionError)
 

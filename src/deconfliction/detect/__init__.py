@@ -1,5 +1,10 @@
 """Pure conflict detection over the geometry core (no I/O, no module-level state).
 
+Strategic: activities and protected sites against each other (:func:`detect_conflicts`).
+Tactical: live tracks (:class:`TrackSet`) each cycle — proximity between parties' tracks,
+incursion into other parties' active volumes, conformance to one's own
+(:func:`tactical_cycle`), made stateful by an :class:`AlertBook`.
+
 >>> from datetime import datetime, timezone, timedelta
 >>> from deconfliction.geo import AltitudeBand, Buffers, Circle, TimeWindow, Volume4D, VolumeIndex
 >>> t = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -13,7 +18,22 @@
 ['hospital-1']
 """
 
+from deconfliction.detect._alerts import (
+    CONTINGENT_AFTER_S,
+    Alert,
+    AlertBook,
+    AlertKind,
+    BookUpdate,
+)
 from deconfliction.detect._clearance import ClearanceNeed, Position, clearance_needs
+from deconfliction.detect._conformance import ConformanceResult, check_conformance
+from deconfliction.detect._incursion import IncursionResult, detect_incursions
+from deconfliction.detect._proximity import (
+    ProximityResult,
+    ProximityRules,
+    Separation,
+    detect_proximity,
+)
 from deconfliction.detect._strategic import (
     Conflict,
     Subject,
@@ -21,14 +41,37 @@ from deconfliction.detect._strategic import (
     detect_conflicts,
     index_subject,
 )
+from deconfliction.detect._tactical import TacticalConfig, TacticalCycle, tactical_cycle
+from deconfliction.detect._tracks import NO_ACTIVITY, TrackSet
+from deconfliction.detect._volumes import ActivityVolumes, VolumeSet
 
 __all__ = [
+    "CONTINGENT_AFTER_S",
+    "NO_ACTIVITY",
+    "ActivityVolumes",
+    "Alert",
+    "AlertBook",
+    "AlertKind",
+    "BookUpdate",
     "ClearanceNeed",
     "Conflict",
+    "ConformanceResult",
+    "IncursionResult",
     "Position",
+    "ProximityResult",
+    "ProximityRules",
+    "Separation",
     "Subject",
     "SubjectKind",
+    "TacticalConfig",
+    "TacticalCycle",
+    "TrackSet",
+    "VolumeSet",
+    "check_conformance",
     "clearance_needs",
     "detect_conflicts",
+    "detect_incursions",
+    "detect_proximity",
     "index_subject",
+    "tactical_cycle",
 ]
