@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/assets"): SELF,
     ("POST", "/v1/tracks"): CREATE,
     ("GET", "/v1/tracks"): SELF,
+    ("GET", "/v1/alerts"): SELF,
     ("GET", "/v1/ledger/key"): PUBLIC,
     ("POST", "/v1/keys"): CREATE,
     ("GET", "/v1/keys"): SELF,

@@ -116,6 +116,29 @@ async def _sweep(hotline: Hotline, interval_s: float) -> None:
             _log.info("%d notice(s) passed their answer deadline", len(expired))
 
 
+async def _tactical(hotline: Hotline, interval_s: float) -> None:
+    """Run the tactical cycle every ``interval_s`` (a cycle that overruns delays the next,
+    never overlaps it). A failed cycle is logged and the next one runs: the picture must
+    keep being watched."""
+    while True:
+        started = time.monotonic()
+        try:
+            tick = await run_in_threadpool(hotline.tactical_tick)
+        except Exception:  # keep watching; the error is logged with its traceback
+            _log.exception("a tactical cycle failed; the next runs in %.1f s", interval_s)
+        else:
+            took = time.monotonic() - started
+            if took > interval_s:
+                _log.warning(
+                    "tactical cycle took %.2f s (> %.2f s) for %d tracks and %d volumes",
+                    took,
+                    interval_s,
+                    tick.tracks,
+                    tick.volumes,
+                )
+        await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     """The hub's ASGI app. The store opens and the index is rebuilt when it starts."""
     settings = settings or Settings()
@@ -131,6 +154,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.rebuild_s = time.perf_counter() - t0
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
         sweeper = asyncio.create_task(_sweep(hotline, settings.sweep_interval_s))
+        watcher = asyncio.create_task(_tactical(hotline, settings.tactical_cycle_s))
         worker = WebhookWorker(
             hotline,
             bus,
@@ -144,7 +168,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             yield
         finally:
             app.state.ready = False
-            for task in (delivering, sweeper):
+            for task in (delivering, sweeper, watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -176,6 +200,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     for r in routers:
         app.include_router(r.router)
+    app.include_router(_routes_tracks.alerts_router)
     app.include_router(stream_router)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

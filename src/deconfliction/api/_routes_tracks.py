@@ -30,7 +30,7 @@ from deconfliction.model import (
     TrackSource,
 )
 
-__all__ = ["router", "track_from_item"]
+__all__ = ["alerts_router", "router", "track_from_item"]
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
 
@@ -238,3 +238,34 @@ def _ingest(body: bytes, request: Request, caller: Principal, hotline: Hotline) 
 @router.get("", response_model=list[TrackOut], summary="My party's live tracks")
 def list_tracks(caller: Caller, hotline: HotlineDep) -> list[dict[str, Any]]:
     return [track_json(t) for t in hotline.live_tracks(caller)]
+
+
+alerts_router = APIRouter(prefix="/v1/alerts", tags=["tracks"])
+
+
+class AlertTrackOut(BaseModel):
+    party: UUID
+    key: str
+
+
+class AlertOut(BaseModel):
+    kind: str = Field(description="proximity, incursion or non_conforming")
+    key: str = Field(description="stable while the situation lasts")
+    parties: list[UUID]
+    tracks: list[AlertTrackOut]
+    activity_id: UUID | None
+    volume: int | None
+    time_to_s: float | None = Field(description="seconds to loss of separation or entry")
+    cpa_time_s: float | None
+    cpa_distance_m: float | None
+    cpa_vertical_m: float | None
+    position: list[float] | None = Field(description="lon, lat, altitude (m)")
+    contingent: bool = Field(description="non-conforming for 60 s or more")
+    since: datetime | None
+
+
+@alerts_router.get("", response_model=list[AlertOut], summary="Open alerts that concern me")
+def list_alerts(caller: Caller, hotline: HotlineDep) -> list[dict[str, Any]]:
+    """Proximity, incursion and non-conformance alerts open now that involve my party
+    (each was raised on my stream as ``alert.raised``; updates and clearing follow)."""
+    return hotline.open_alerts(caller)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     """Show a progress bar while the index is rebuilt at start."""
     sweep_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often notices past their answer deadline are expired (and their owners told)."""
+    tactical_cycle_s: float = Field(default=1.0, gt=0, le=60)
+    """How often the tactical engine checks the live tracks (proximity, incursion,
+    conformance)."""
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
     """How long a webhook POST may take before it counts as failed."""
     webhook_retry_base_s: float = Field(default=1.0, gt=0, le=3600)

@@ -149,6 +149,8 @@ class Core:
         self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
         self._beats: dict[UUID, datetime] = {}  # last heartbeat per party (memory only)
         self._link_seen: dict[UUID, LinkStatus] = {}  # link status last recorded per party
+        self.index_generation = 0
+        """Counts changes of the index (the tactical engine rebuilds its volumes on one)."""
         self._tracks: dict[tuple[UUID, str], Track] = {}  # latest report per track (memory)
         self._track_lock = threading.Lock()
 
@@ -157,6 +159,7 @@ class Core:
     def rebuild_index(self, progress: Progress | None = None) -> int:
         """Reload every live activity and active site from the store; return how many."""
         with self._lock, self.store.read() as tx:
+            self.index_generation += 1
             self.index = VolumeIndex()
             self._kinds.clear()
             total = tx.count_live_activities()
@@ -176,6 +179,7 @@ class Core:
             return done + len(sites)
 
     def _index_activity(self, a: Activity) -> None:
+        self.index_generation += 1
         subject = Subject(SubjectKind.ACTIVITY, a.id, a.owner)
         if a.state.is_live:
             index_subject(self.index, subject, a.volumes)

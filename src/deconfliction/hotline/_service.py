@@ -19,8 +19,8 @@ from deconfliction.hotline._messages import MessageServices
 from deconfliction.hotline._notices import NoticeServices
 from deconfliction.hotline._reads import ReadServices
 from deconfliction.hotline._sites import SiteServices
+from deconfliction.hotline._tactical import TacticalServices
 from deconfliction.hotline._timeline import TimelineServices
-from deconfliction.hotline._tracks import TrackServices
 from deconfliction.hotline._webhooks import WebhookServices
 
 __all__ = ["Hotline", "SystemClock"]
@@ -33,7 +33,7 @@ class Hotline(
     WebhookServices,
     NoticeServices,
     AssetServices,
-    TrackServices,
+    TacticalServices,
     LinkServices,
     MessageServices,
     ReadServices,

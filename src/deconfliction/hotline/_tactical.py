@@ -1,0 +1,256 @@
+"""The tactical picture: every cycle, the live tracks against each other and against the
+declared volumes — proximity, incursion, conformance — as stateful alerts.
+
+:meth:`TacticalServices.tactical_tick` (the server runs it every ``tactical_cycle_s``,
+default 1 s) takes the fresh tracks (:mod:`deconfliction.hotline._tracks`), the volumes of
+the live activities open now or within the look-ahead (rebuilt when the index changes or
+the horizon moves on), runs :func:`deconfliction.detect.tactical_cycle`, and lets an
+:class:`~deconfliction.detect.AlertBook` say what is new, still there, contingent or gone.
+
+An alert is **raised once**, told to every party it concerns (on their streams:
+``alert.raised``), recorded on the ledger; **updated** while it persists (at most every
+``UPDATE_EVERY_S`` per alert: the figures move every cycle, the parties need them, not a
+flood); a non-conformance that lasts 60 s becomes **contingent** (told and recorded); and
+it is **cleared** when the situation ends (told and recorded). Nothing is re-sent each
+cycle. Open alerts are listed by ``GET /v1/alerts`` (only those concerning the caller).
+
+Limits (documented): tracks without an altitude or on the ground are left out (an unknown
+altitude cannot be separated), a track without speed or heading is taken as stationary;
+alerts live in memory (a restart raises the still-current ones again on the first cycle,
+and the ledger keeps what was told).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+from deconfliction.detect import (
+    ActivityVolumes,
+    Alert,
+    AlertBook,
+    AlertKind,
+    Subject,
+    SubjectKind,
+    TacticalConfig,
+    TrackSet,
+    VolumeSet,
+    tactical_cycle,
+)
+from deconfliction.hotline._json import iso
+from deconfliction.hotline._ports import Event, Fact, Principal, Transaction
+from deconfliction.hotline._tracks import TrackServices
+from deconfliction.model import Track
+
+__all__ = ["UPDATE_EVERY_S", "TacticalServices", "TickResult", "alert_json"]
+
+UPDATE_EVERY_S = 10.0
+"""Least time between two ``alert.updated`` events of one alert."""
+
+HORIZON_S = 900.0
+"""How far ahead of now the volume set reaches (rebuilt well before that runs out)."""
+
+REBUILD_EVERY_S = 60.0
+"""The volume set is rebuilt at least this often (the horizon moves on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    """What one cycle did."""
+
+    tracks: int
+    volumes: int
+    raised: int
+    updated: int
+    contingent: int
+    cleared: int
+    timings_s: dict[str, float]
+
+
+def _track_ref(ident: Hashable) -> dict[str, str]:
+    party, key = cast(tuple[object, object], ident)
+    return {"party": str(party), "key": str(key)}
+
+
+def alert_json(a: Alert, *, since: float | None = None, contingent: bool = False) -> dict[str, Any]:
+    """An alert as the parties see it (positions of the tracks concerned are theirs to see:
+    the alert is about them)."""
+    out: dict[str, Any] = {
+        "kind": a.kind.value,
+        "key": "|".join(str(k) for k in a.key),
+        "parties": sorted(str(p) for p in a.parties),
+        "tracks": [_track_ref(t) for t in a.tracks],
+        "activity_id": None if a.activity is None else str(a.activity),
+        "volume": a.volume,
+        "time_to_s": None if a.time_to_s is None else round(a.time_to_s, 1),
+        "cpa_time_s": None if a.cpa_time_s is None else round(a.cpa_time_s, 1),
+        "cpa_distance_m": None if a.cpa_distance_m is None else round(a.cpa_distance_m, 1),
+        "cpa_vertical_m": None if a.cpa_vertical_m is None else round(a.cpa_vertical_m, 1),
+        "position": None if a.position is None else [round(x, 6) for x in a.position],
+        "contingent": contingent,
+    }
+    if since is not None:
+        out["since"] = iso(datetime.fromtimestamp(since, UTC))
+    return out
+
+
+class TacticalServices(TrackServices):
+    """Run the tactical cycle; list the open alerts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tactical = _TacticalState()
+
+    def _config(self) -> TacticalConfig:
+        return TacticalConfig()
+
+    def _volume_set(self, st: _TacticalState, now: datetime, lookahead_s: float) -> VolumeSet:
+        t = time.monotonic()
+        if (
+            st.volumes is not None
+            and st.generation == self.index_generation
+            and t - st.built_at < REBUILD_EVERY_S
+        ):
+            return st.volumes
+        lo, hi = now, now + timedelta(seconds=HORIZON_S + lookahead_s)
+        entries = []
+        for key in list(self.index):
+            if not isinstance(key, Subject) or key.kind is not SubjectKind.ACTIVITY:
+                continue
+            vols = [v for v in self.index.volumes(key) if v.time.start < hi and v.time.end > lo]
+            if vols:
+                entries.append(ActivityVolumes(key.id, key.owner, vols))
+        st.volumes = VolumeSet(entries)
+        st.generation, st.built_at = self.index_generation, t
+        return st.volumes
+
+    @staticmethod
+    def _trackset(tracks: list[Track]) -> TrackSet:
+        usable = [t for t in tracks if t.altitude_m is not None and not t.on_ground]
+        return TrackSet.from_columns(
+            ids=[t.ident for t in usable],
+            party=[t.party for t in usable],
+            lat=[t.lat for t in usable],
+            lon=[t.lon for t in usable],
+            alt_m=[t.altitude_m or 0.0 for t in usable],  # None is filtered out above
+            gs_mps=[t.ground_speed_mps or 0.0 for t in usable],
+            trk_deg=[t.track_deg or 0.0 for t in usable],
+            vs_mps=[t.vertical_rate_mps or 0.0 for t in usable],
+            time_s=[t.time.timestamp() for t in usable],
+            activity=[t.activity_id for t in usable],
+        )
+
+    def tactical_tick(self) -> TickResult:
+        """One cycle: detect, update the alert book, tell and record what changed."""
+        st = self._tactical
+        with st.lock:  # one cycle at a time
+            now = self._now()
+            cfg = self._config()
+            tracks = self._trackset(self.fresh_tracks(now))
+            volumes = self._volume_set(st, now, cfg.lookahead_s)
+            cycle = tactical_cycle(tracks, volumes, now.timestamp(), cfg)
+            upd = st.book.update(cycle.alerts(), now.timestamp())
+            t_now = now.timestamp()
+            updated = [
+                a for a in upd.updated if t_now - st.told.get(a.key, -1e18) >= UPDATE_EVERY_S
+            ]
+            changes: list[tuple[str, Alert]] = [
+                *(("alert.raised", a) for a in upd.raised),
+                *(("alert.updated", a) for a in updated),
+                *(("alert.contingent", a) for a in upd.contingent),
+                *(("alert.cleared", a) for a in upd.cleared),
+            ]
+            for kind, a in changes:
+                if kind == "alert.cleared":
+                    st.told.pop(a.key, None)
+                    st.open.pop(a.key, None)
+                else:
+                    st.told[a.key] = t_now
+                    st.open[a.key] = a
+            if changes:
+                self._tell_alerts(st, changes)
+            return TickResult(
+                len(tracks),
+                len(volumes),
+                len(upd.raised),
+                len(updated),
+                len(upd.contingent),
+                len(upd.cleared),
+                dict(cycle.timings_s),
+            )
+
+    def _tell_alerts(self, st: _TacticalState, changes: list[tuple[str, Alert]]) -> None:
+        def run(
+            tx: Transaction,
+            now: datetime,
+            events: list[Event],
+            after: list[Callable[[], None]],
+        ) -> None:
+            del after
+            facts = []
+            items: list[tuple[UUID, str, dict[str, Any]]] = []
+            for kind, a in changes:
+                body = alert_json(
+                    a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
+                )
+                if kind == "alert.raised":
+                    st.audience[a.key] = self._audience(tx, a)
+                parties = sorted(st.audience.get(a.key) or self._audience(tx, a), key=str)
+                if kind == "alert.cleared":
+                    st.audience.pop(a.key, None)
+                body["parties"] = [str(p) for p in parties]
+                if kind != "alert.updated":  # updates are told, not recorded
+                    facts.append(Fact(kind, {"alert": body}, tuple(parties)))
+                items.extend((p, kind, {"alert": body}) for p in parties)
+            events.extend(tx.append_events(items, now))
+            if self.recorder is not None and facts:
+                self.recorder.record(tx, now, None, facts)
+
+        self._submit(run)
+
+    @staticmethod
+    def _audience(tx: Transaction, a: Alert) -> frozenset[UUID]:
+        """Who is told of ``a``: its parties, and for a non-conforming activity every party
+        it affects (open conflicts): they planned around the area it declared."""
+        parties = {p for p in a.parties if isinstance(p, UUID)}
+        if a.kind is AlertKind.NON_CONFORMING and isinstance(a.activity, UUID):
+            for c in tx.conflicts_of(a.activity, open_only=True):
+                parties.add(c.other_owner if c.activity_id == a.activity else c.activity_owner)
+        return frozenset(parties)
+
+    def open_alerts(self, p: Principal) -> list[dict[str, Any]]:
+        """The open alerts that concern ``p``'s party (the latest figures of each)."""
+        st = self._tactical
+        with st.lock:
+            mine = [
+                a
+                for a in st.open.values()
+                if p.party_id in st.audience.get(a.key, frozenset(a.parties))
+            ]
+            out = []
+            for a in sorted(mine, key=lambda a: (a.kind.value, str(a.key))):
+                body = alert_json(
+                    a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
+                )
+                body["parties"] = sorted(str(x) for x in st.audience.get(a.key, a.parties))
+                out.append(body)
+            return out
+
+
+class _TacticalState:
+    """The engine's memory between cycles."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.book = AlertBook()
+        self.told: dict[tuple[Hashable, ...], float] = {}
+        self.open: dict[tuple[Hashable, ...], Alert] = {}
+        self.audience: dict[tuple[Hashable, ...], frozenset[UUID]] = {}
+        self.volumes: VolumeSet | None = None
+        self.generation = -1
+        self.built_at = 0.0
