@@ -5,11 +5,61 @@ the situation ends — incursion, proximity and non-conformance."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api._hub import Party, activity_body, feature, spot
+import pytest
+
+from tests.api._hub import (
+    Hub,
+    Party,
+    activity_body,
+    add_parties,
+    bootstrap,
+    data_dir,
+    feature,
+    spot,
+)
+
+
+@pytest.fixture(scope="module")
+def ps() -> Iterator[dict[str, Party]]:
+    """A hub of its own (its alerts would otherwise be told during other modules' tests),
+    cycling every 0.5 s."""
+    with data_dir("alerts") as data:
+        h = Hub(data, env={"DECONFLICTION_TACTICAL_CYCLE_S": "0.5"})
+        h.admin = bootstrap(data)
+        h.start()
+        parties = add_parties(h, h.admin)
+        try:
+            yield parties
+        finally:
+            for p in parties.values():
+                p.close()
+            h.stop()
+            assert "Traceback" not in h.log(), h.log()
+
+
+@pytest.fixture
+def blue(ps: dict[str, Party]) -> Party:
+    return ps["Blue"]
+
+
+@pytest.fixture
+def red(ps: dict[str, Party]) -> Party:
+    return ps["Red"]
+
+
+@pytest.fixture
+def green(ps: dict[str, Party]) -> Party:
+    return ps["Green"]
+
+
+@pytest.fixture
+def civil(ps: dict[str, Party]) -> Party:
+    return ps["Civil"]
+
 
 KT = 1852 / 3600
 
@@ -66,9 +116,19 @@ def test_incursion_is_raised_once_to_both_and_cleared(red: Party, civil: Party) 
     assert 30 < a["time_to_s"] < 90
     assert _alerts(red, "incursion")[0]["key"] == a["key"]  # the zone's owner too
     time.sleep(2.5)  # several cycles: raised once, not re-sent each cycle
+    notices = {}
     for p, since in ((red, red_since), (civil, civil_since)):
-        raised = _events(p, since, "alert.raised")
-        assert [e["data"]["alert"]["key"] for e in raised] == [a["key"]]
+        (raised,) = _events(p, since, "alert.raised")
+        assert raised["data"]["alert"]["key"] == a["key"]
+        n = notices[p.name] = raised["data"]["notice"]
+        assert (n["reason"], n["alert_id"], n["recipient"]) == ("alert", a["id"], p.id)
+        assert (n["activity_id"], n["needs_answer"], n["late"]) == (act, True, False)
+        assert "INCURSION: Civil AFR123 entering in" in n["summary"]
+        assert "'red live fire' of Red" in n["summary"]
+        assert n["receipt"] is not None  # on the ledger, like any notice
+    assert notices["Civil"]["owner"] == red.id  # each is told of the other's answer
+    r = civil.op.post(f"/v1/notices/{notices['Civil']['id']}/acknowledge")
+    assert r.status_code == 200, r.text
     # it turns away: cleared, told to both
     _post(civil, _track("AFR123", west - 0.01, lat, ground_speed_kt=250, track_deg=270.0))
     _wait("the clearing", lambda: _events(civil, civil_since, "alert.cleared"))
@@ -76,6 +136,12 @@ def test_incursion_is_raised_once_to_both_and_cleared(red: Party, civil: Party) 
     assert [e["data"]["alert"]["key"] for e in _events(red, red_since, "alert.cleared")] == [
         a["key"]
     ]
+    # the unanswered notice is superseded (it would climb Red's ladder for nothing), the
+    # acknowledged one stays acknowledged
+    got = {n["id"]: n["status"] for n in red.op.get("/v1/notices").json()}
+    assert got[notices["Red"]["id"]] == "superseded"
+    got = {n["id"]: n["status"] for n in civil.op.get("/v1/notices").json()}
+    assert got[notices["Civil"]["id"]] == "acknowledged"
     entries = red.op.get("/v1/ledger", params={"limit": 10_000}).text
     assert '"alert.raised"' in entries
     assert '"alert.cleared"' in entries
@@ -100,6 +166,10 @@ def test_proximity_between_parties_not_within_one(blue: Party, green: Party) -> 
         assert sorted(a["parties"]) == sorted([blue.id, green.id])
     raised = _events(blue, since, "alert.raised")
     assert len(raised) == 2
+    for e in raised:  # no activity: the notice is about the tracks alone
+        n = e["data"]["notice"]
+        assert (n["reason"], n["activity_id"], n["owner"]) == ("alert", None, green.id)
+        assert n["summary"].startswith("PROXIMITY: ")
     assert _alerts(green, "proximity")
 
 

@@ -16,7 +16,7 @@ from deconfliction.audit import Ledger
 from deconfliction.audit import Receipt as LedgerReceipt
 from deconfliction.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from deconfliction.hotline import AssetReport, Event, Hotline, NoticeStep, Principal
-from deconfliction.model import Notice, NoticeReason, NoticeStatus, Policy, Role
+from deconfliction.model import EscalationLevel, Notice, NoticeReason, NoticeStatus, Policy, Role
 from deconfliction.store import open_store, sqlite_url
 from tests.hotline.conftest import Hub, Recorder, StepClock, circle, draft
 
@@ -494,3 +494,21 @@ def test_a_party_affected_only_through_its_asset_is_told_each_change(hub: Notice
     cancelled = h.cancel(blue, act.id, back.activity.version)
     assert to_green(cancelled.notices) == [NoticeReason.CANCELLED]
     assert [e.type for e in hub.sink.of(green)].count("notice") == 5
+
+
+def test_an_unanswered_message_escalates_and_expires_like_any_notice(hub: NoticeHub) -> None:
+    """A cease-harm message unanswered by its 2-minute deadline goes up the recipient's
+    ladder, then expires: messages are notices that call for an answer."""
+    h, clock = hub.hotline, hub.clock
+    blue, red = hub.party("Blue"), hub.party("Red")
+    h.set_escalation(hub.admin, red.party_id, [EscalationLevel("watch commander", 60.0)])
+    act = h.file(red, draft(circle(*HERE))).activity
+    h.file(blue, draft(circle(*HERE)))  # a conflict: Blue and Red share a thread
+    msg = h.send_message(blue, template="cease_harm", text="harm at the clinic", activity_id=act.id)
+    assert msg.needs_answer
+    clock.advance(seconds=121)
+    (up,) = [n for n in h.expire_due() if n.id == msg.id]
+    assert (up.level, up.status) == (1, msg.status)
+    clock.advance(seconds=61)
+    (gone,) = [n for n in h.expire_due() if n.id == msg.id]
+    assert gone.status is NoticeStatus.EXPIRED

@@ -249,6 +249,7 @@ class AlertTrackOut(BaseModel):
 
 
 class AlertOut(BaseModel):
+    id: UUID | None = Field(description="the alert (its notices carry it as alert_id)")
     kind: str = Field(description="proximity, incursion or non_conforming")
     key: str = Field(description="stable while the situation lasts")
     parties: list[UUID]

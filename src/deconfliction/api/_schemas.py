@@ -270,7 +270,7 @@ class ReceiptOut(BaseModel):
 class NoticeOut(BaseModel):
     id: str
     recipient: str
-    activity_id: str
+    activity_id: str | None = Field(description="None: a tactical alert between tracks alone")
     activity_version: int
     conflict_id: str | None
     reason: str
@@ -304,6 +304,10 @@ class NoticeOut(BaseModel):
     clearance: list[ClearanceOut] = Field(default_factory=list)
     template: str | None = Field(None, description="for a message: its template")
     text: str | None = Field(None, description="for a message: what the sender wrote")
+    alert_id: str | None = Field(None, description="for a tactical alert: the alert")
+    alert: dict[str, Any] | None = Field(
+        None, description="for a tactical alert: its kind, tracks and figures as raised"
+    )
     level: int = Field(0, description="the recipient's escalation level it is at")
     escalations: list[dict[str, Any]] = Field(
         default_factory=list, description="each step up: level, name, at, deadline"

@@ -163,7 +163,7 @@ def notice_json(n: Notice) -> dict[str, Any]:
     return {
         "id": str(n.id),
         "recipient": str(n.recipient),
-        "activity_id": str(n.activity_id),
+        "activity_id": None if n.activity_id is None else str(n.activity_id),
         "activity_version": n.activity_version,
         "conflict_id": None if n.conflict_id is None else str(n.conflict_id),
         "reason": n.reason.value,
@@ -191,6 +191,8 @@ def notice_json(n: Notice) -> dict[str, Any]:
         "escalations": [dict(e) for e in n.escalations],
         "template": n.template,
         "text": n.text or None,
+        "alert_id": None if n.alert_id is None else str(n.alert_id),
+        "alert": None if n.alert is None else dict(n.alert),
     }
 
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from deconfliction.detect import (
     ActivityVolumes,
@@ -42,15 +42,17 @@ from deconfliction.detect import (
     VolumeSet,
     tactical_cycle,
 )
-from deconfliction.hotline._json import iso
+from deconfliction.hotline._json import iso, notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Transaction
 from deconfliction.hotline._tracks import TrackServices
-from deconfliction.model import Track
+from deconfliction.model import Activity, Notice, NoticeReason, NoticeStatus, Track
 
 __all__ = ["UPDATE_EVERY_S", "TacticalServices", "TickResult", "alert_json"]
 
 UPDATE_EVERY_S = 10.0
 """Least time between two ``alert.updated`` events of one alert."""
+
+_FINAL = frozenset({NoticeStatus.SUPERSEDED, NoticeStatus.EXPIRED})
 
 HORIZON_S = 900.0
 """How far ahead of now the volume set reaches (rebuilt well before that runs out)."""
@@ -192,26 +194,126 @@ class TacticalServices(TrackServices):
             after: list[Callable[[], None]],
         ) -> None:
             del after
-            facts = []
-            items: list[tuple[UUID, str, dict[str, Any]]] = []
             for kind, a in changes:
                 body = alert_json(
                     a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
                 )
                 if kind == "alert.raised":
                     st.audience[a.key] = self._audience(tx, a)
+                    st.ids[a.key] = uuid4()
                 parties = sorted(st.audience.get(a.key) or self._audience(tx, a), key=str)
-                if kind == "alert.cleared":
-                    st.audience.pop(a.key, None)
                 body["parties"] = [str(p) for p in parties]
-                if kind != "alert.updated":  # updates are told, not recorded
-                    facts.append(Fact(kind, {"alert": body}, tuple(parties)))
-                items.extend((p, kind, {"alert": body}) for p in parties)
-            events.extend(tx.append_events(items, now))
-            if self.recorder is not None and facts:
-                self.recorder.record(tx, now, None, facts)
+                body["id"] = str(st.ids.setdefault(a.key, uuid4()))
+                if kind == "alert.raised":
+                    st.notices[a.key] = self._raise(tx, now, events, a, body, parties)
+                    continue
+                if kind == "alert.cleared":
+                    self._clear(tx, now, events, st.notices.pop(a.key, []), body)
+                    st.audience.pop(a.key, None)
+                    st.ids.pop(a.key, None)
+                items = [(p, kind, {"alert": body}) for p in parties]
+                events.extend(tx.append_events(items, now))
+                if kind != "alert.updated" and self.recorder is not None:  # updates: told only
+                    self.recorder.record(
+                        tx, now, None, [Fact(kind, {"alert": body}, tuple(parties))]
+                    )
 
         self._submit(run)
+
+    def _raise(
+        self,
+        tx: Transaction,
+        now: datetime,
+        events: list[Event],
+        a: Alert,
+        body: dict[str, Any],
+        parties: list[UUID],
+    ) -> list[UUID]:
+        """A notice of the alert to each party concerned (acknowledged, escalated and on the
+        ledger like any notice); returns their ids."""
+        act = tx.get_activity(a.activity) if isinstance(a.activity, UUID) else None
+        deadline = now + timedelta(seconds=self.policy.tracks.alert_deadline_s)
+        notices = []
+        for party in parties:
+            others = [x for x in parties if x != party]
+            n = Notice(
+                id=uuid4(),
+                recipient=party,
+                activity_id=None if act is None else act.id,
+                activity_version=0 if act is None else act.version,
+                reason=NoticeReason.ALERT,
+                sent_at=now,
+                starts_at=now,
+                required_lead_time_s=0.0,
+                deadline=deadline,
+                summary=self._alert_summary(tx, a, body, act),
+                owner=others[0] if len(others) == 1 else None,
+                alert_id=UUID(body["id"]),
+                alert=body,
+            )
+            notices.append(n)
+        if self.recorder is not None:
+            facts = [
+                Fact("alert.raised", {"alert": body, "notice": notice_json(n)}, tuple(parties))
+                for n in notices
+            ]
+            receipts = self.recorder.record(tx, now, None, facts)
+            notices = [
+                replace(n, receipt=r.to_json()) for n, r in zip(notices, receipts, strict=True)
+            ]
+        for n in notices:
+            (ev,) = tx.append_events(
+                [(n.recipient, "alert.raised", {"alert": body, "notice": notice_json(n)})], now
+            )
+            tx.add_notice(n, event_seq=ev.seq)
+            events.append(ev)
+        return [n.id for n in notices]
+
+    def _clear(
+        self,
+        tx: Transaction,
+        now: datetime,
+        events: list[Event],
+        notice_ids: list[UUID],
+        body: dict[str, Any],
+    ) -> None:
+        """The alert is over: its notices still unanswered are superseded (they would
+        otherwise climb the ladder for a situation that has ended; the ledger keeps that
+        they were never answered)."""
+        del body
+        for nid in notice_ids:
+            n = tx.get_notice(nid)
+            if n is None or n.answered or n.status in _FINAL:
+                continue
+            s = n.superseded(now)
+            tx.update_notice(s)
+            (ev,) = tx.append_events(
+                [(s.recipient, "notice.superseded", {"notice": notice_json(s)})], now
+            )
+            events.append(ev)
+
+    def _alert_summary(
+        self, tx: Transaction, a: Alert, body: dict[str, Any], act: Activity | None
+    ) -> str:
+        def name(party: UUID) -> str:
+            got = self._names.get(party)
+            if got is None:
+                found = tx.get_party(party)
+                got = self._names[party] = found.name if found else str(party)
+            return got
+
+        tracks = ", ".join(f"{name(UUID(t['party']))} {t['key']}" for t in body["tracks"])
+        if a.kind is AlertKind.PROXIMITY:
+            return (
+                f"PROXIMITY: {tracks} predicted to lose separation in {a.time_to_s or 0:.0f} s"
+                f" (closest {a.cpa_distance_m or 0:.0f} m at {a.cpa_time_s or 0:.0f} s)"
+            )
+        what = f"'{act.title}' of {name(act.owner)}" if act is not None else "a declared area"
+        if a.kind is AlertKind.INCURSION:
+            when = "inside" if not a.time_to_s else f"entering in {a.time_to_s:.0f} s"
+            return f"INCURSION: {tracks} {when} {what}"
+        lon, lat = (a.position or (0.0, 0.0, 0.0))[:2]
+        return f"NON-CONFORMING: {what} observed outside its declared area ({tracks} at {lat:.4f}, {lon:.4f})"
 
     @staticmethod
     def _audience(tx: Transaction, a: Alert) -> frozenset[UUID]:
@@ -238,6 +340,7 @@ class TacticalServices(TrackServices):
                     a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
                 )
                 body["parties"] = sorted(str(x) for x in st.audience.get(a.key, a.parties))
+                body["id"] = None if a.key not in st.ids else str(st.ids[a.key])
                 out.append(body)
             return out
 
@@ -251,6 +354,8 @@ class _TacticalState:
         self.told: dict[tuple[Hashable, ...], float] = {}
         self.open: dict[tuple[Hashable, ...], Alert] = {}
         self.audience: dict[tuple[Hashable, ...], frozenset[UUID]] = {}
+        self.ids: dict[tuple[Hashable, ...], UUID] = {}
+        self.notices: dict[tuple[Hashable, ...], list[UUID]] = {}
         self.volumes: VolumeSet | None = None
         self.generation = -1
         self.built_at = 0.0

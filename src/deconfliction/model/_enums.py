@@ -123,9 +123,25 @@ class NoticeReason(StrEnum):
     """A protected site registered or amended by another party conflicts with the recipient's
     activity (the recipient learns the site's footprint and category; the disclosure is
     recorded)."""
+    ALERT = "alert"
+    """A tactical alert (proximity, incursion, non-conformance) concerns the recipient: live
+    tracks, not declared intent (same lifecycle; superseded when the alert clears)."""
     MESSAGE = "message"
     """A hotline message between the parties of an activity or conflict (same lifecycle:
     delivered, read, acknowledged or objected, escalated, expired)."""
+
+
+    @property
+    def calls_for_answer(self) -> bool:
+        """Whether the recipient is expected to acknowledge or object by the deadline (then
+        it escalates and expires); the others inform."""
+        return self in (
+            NoticeReason.NEW,
+            NoticeReason.AMENDED,
+            NoticeReason.SITE_CONFLICT,
+            NoticeReason.ALERT,
+            NoticeReason.MESSAGE,
+        )
 
 
 class MessageTemplate(StrEnum):

@@ -33,9 +33,6 @@ from deconfliction.model._enums import DeliveryChannel, NoticeReason, NoticeStat
 MAX_REASON_LENGTH = 2000
 """Longest objection reason, in characters."""
 
-_ANSWER_REASONS = frozenset(
-    {NoticeReason.NEW, NoticeReason.AMENDED, NoticeReason.SITE_CONFLICT, NoticeReason.MESSAGE}
-)
 
 __all__ = ["Notice"]
 
@@ -57,7 +54,8 @@ class Notice:
 
     id: UUID
     recipient: UUID
-    activity_id: UUID
+    activity_id: UUID | None
+    """The activity it is about (None: a tactical alert between tracks alone)."""
     activity_version: int
     reason: NoticeReason
     sent_at: datetime
@@ -97,6 +95,10 @@ class Notice:
     """The recipient's escalation level the notice is at (0: its duty desk)."""
     escalations: tuple[Mapping[str, Any], ...] = ()
     """Each time it went up a level: ``level``, ``name``, ``at``, ``deadline`` (ISO times)."""
+    alert_id: UUID | None = None
+    """For a tactical alert (reason ``alert``): the alert."""
+    alert: Mapping[str, Any] | None = None
+    """… and the alert as raised: kind, tracks, time to loss or entry, CPA, position."""
     clearance: tuple[Mapping[str, Any], ...] = ()
     """Per recipient asset in or near the volumes: ``asset_id``, ``volume``, ``distance_m``
     (the shortest way out of the volume plus buffer), ``max_speed_mps``, ``required_s``,
@@ -112,7 +114,7 @@ class Notice:
     def needs_answer(self) -> bool:
         """Whether the recipient is expected to acknowledge or object (else it is for
         information: it never expires, though it may still be acknowledged)."""
-        return self.reason in _ANSWER_REASONS
+        return self.reason.calls_for_answer
 
     @property
     def answered(self) -> bool:

@@ -193,16 +193,24 @@ class TrackPolicy:
     report timed further ahead of the hub's clock is refused (10 s: twice the 5 s clock
     sync of ASTM F3548-21). ``max_past_s`` — a report older than this on arrival is
     refused (5 min: a feed that late is replaying, not reporting). ``max_batch`` — reports
-    per ingest request.
+    per ingest request. ``alert_deadline_s`` — a tactical alert's notice is to be
+    acknowledged within this, then goes up the recipient's escalation ladder (2 min: the
+    look-ahead of the alert itself).
     """
 
     stale_after_s: float = 30.0
     max_future_s: float = 10.0
     max_past_s: float = 300.0
     max_batch: int = 10_000
+    alert_deadline_s: float = 120.0
 
     def __post_init__(self) -> None:
-        for name, lo in (("stale_after_s", 1e-9), ("max_future_s", 0.0), ("max_past_s", 1e-9)):
+        for name, lo in (
+            ("stale_after_s", 1e-9),
+            ("max_future_s", 0.0),
+            ("max_past_s", 1e-9),
+            ("alert_deadline_s", 1e-9),
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 raise InvalidPolicy(f"tracks.{name}", "must be a finite number")

@@ -307,6 +307,8 @@ def notice_row(n: Notice) -> Row:
         "escalations": [dict(e) for e in n.escalations] if n.escalations else None,
         "template": n.template,
         "text": n.text or None,
+        "alert_id": n.alert_id,
+        "alert": None if n.alert is None else dict(n.alert),
     }
 
 
@@ -340,6 +342,8 @@ def notice_from_row(r: RowIn) -> Notice:
         escalations=tuple(r["escalations"] or ()),
         template=r["template"],
         text=r["text"] or "",
+        alert_id=r["alert_id"],
+        alert=r["alert"],
     )
 
 

@@ -190,7 +190,8 @@ notices = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     _party_fk("recipient"),
-    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=False),
+    # None for a tactical alert between tracks alone (0008)
+    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=True),
     sa.Column("activity_version", sa.Integer, nullable=False),
     sa.Column("reason", sa.String(_ENUM), nullable=False),
     sa.Column("sent_at", UtcDateTime, nullable=False),
@@ -222,6 +223,10 @@ notices = sa.Table(
     sa.Column("text", sa.Text, nullable=True),
     # webhooks (0006): how it was delivered (client or webhook)
     sa.Column("delivered_via", sa.String(_ENUM), nullable=True),
+    # tactical alerts (0008): the alert and its figures as raised
+    sa.Column("alert_id", sa.Uuid, nullable=True),
+    sa.Column("alert", sa.JSON, nullable=True),
+    sa.Index(None, "alert_id"),
     sa.Index(None, "activity_id", "sent_at"),
     sa.Index(None, "recipient", "sent_at"),
     sa.Index(None, "recipient", "event_seq"),

@@ -122,9 +122,7 @@ DUE = (
         notices.c.status.in_(
             [NoticeStatus.QUEUED.value, NoticeStatus.DELIVERED.value, NoticeStatus.READ.value]
         ),
-        notices.c.reason.in_(
-            [NoticeReason.NEW.value, NoticeReason.AMENDED.value, NoticeReason.SITE_CONFLICT.value]
-        ),
+        notices.c.reason.in_([r.value for r in NoticeReason if r.calls_for_answer]),
         notices.c.deadline <= _B("b_now"),
     )
     .order_by(notices.c.deadline, notices.c.id)

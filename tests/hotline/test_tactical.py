@@ -1,0 +1,119 @@
+"""The tactical service over a real store with a clock the test moves: alerts raised once,
+updates throttled, contingent after 60 s, cleared with their unanswered notices superseded,
+escalated like any notice when nobody answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from deconfliction.model import EscalationLevel, NoticeReason, NoticeStatus, Track, TrackSource
+from tests.hotline.conftest import Hub, circle, draft
+
+HERE = (2.0, 50.0)
+
+
+def _track(hub: Hub, party: Any, key: str, lon: float, lat: float, **kw: Any) -> Track:
+    return Track(
+        key, party.party_id, TrackSource.OWN, hub.clock.now(), lat, lon, altitude_m=500.0, **kw
+    )
+
+
+def _report(hub: Hub, party: Any, *tracks: Track) -> None:
+    got = hub.hotline.ingest_tracks(party, list(tracks))
+    assert got.rejected == ()
+
+
+def _types(hub: Hub, party: Any) -> list[str]:
+    return [e.type for e in hub.sink.of(party) if e.type.startswith("alert.")]
+
+
+def test_non_conformance_raised_once_throttled_contingent_cleared(hub: Hub) -> None:
+    h, clock = hub.hotline, hub.clock
+    blue = hub.party("Blue")
+    act = h.file(blue, draft(circle(*HERE, start_min=-5, hours=2))).activity
+    out_lon = HERE[0] + 0.3  # ~21 km east: outside the 10 km circle and its tolerance
+
+    def report(lon: float) -> None:
+        _report(hub, blue, _track(hub, blue, "HELO-1", lon, HERE[1], activity_id=act.id))
+
+    report(HERE[0])
+    assert h.tactical_tick().raised == 0  # inside: conforming
+    clock.advance(seconds=1)
+    report(out_lon)
+    tick = h.tactical_tick()
+    assert (tick.tracks, tick.raised) == (1, 1)
+    (alert,) = h.open_alerts(blue)
+    assert (alert["kind"], alert["activity_id"], alert["contingent"]) == (
+        "non_conforming",
+        str(act.id),
+        False,
+    )
+    for _ in range(5):  # still outside, figures moving: told at most every 10 s
+        clock.advance(seconds=1)
+        report(out_lon + 0.001 * clock.t.second)
+        h.tactical_tick()
+    assert _types(hub, blue) == ["alert.raised"]
+    clock.advance(seconds=6)
+    report(out_lon + 0.01)
+    h.tactical_tick()
+    assert _types(hub, blue) == ["alert.raised", "alert.updated"]
+    for _ in range(6):  # past 60 s outside: contingent, told once
+        clock.advance(seconds=10)
+        report(out_lon)
+        h.tactical_tick()
+    assert _types(hub, blue).count("alert.contingent") == 1
+    assert h.open_alerts(blue)[0]["contingent"] is True
+    clock.advance(seconds=1)
+    report(HERE[0])  # back inside
+    assert h.tactical_tick().cleared == 1
+    assert h.open_alerts(blue) == []
+    assert _types(hub, blue)[-1] == "alert.cleared"
+    # its notice (unanswered) was superseded with the clearing
+    (n,) = [x for x in h.list_notices(blue) if x.reason is NoticeReason.ALERT]
+    assert n.status is NoticeStatus.SUPERSEDED
+
+
+def test_an_unanswered_alert_climbs_the_ladder(hub: Hub) -> None:
+    h, clock = hub.hotline, hub.clock
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.set_escalation(hub.admin, green.party_id, [EscalationLevel("watch commander", 120.0)])
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))  # inside Blue's area
+    assert h.tactical_tick().raised == 1
+    mine = [x for x in h.list_notices(green) if x.reason is NoticeReason.ALERT]
+    (n,) = mine
+    assert n.deadline == clock.now() + timedelta(seconds=120)  # tracks.alert_deadline_s
+    clock.advance(seconds=121)
+    _report(hub, green, _track(hub, green, "G1", *HERE))  # still inside: still open
+    h.tactical_tick()
+    changed = {x.recipient: x for x in h.expire_due()}
+    assert changed[green.party_id].level == 1  # up Green's ladder
+    assert [e["name"] for e in changed[green.party_id].escalations] == ["watch commander"]
+    assert changed[blue.party_id].status is NoticeStatus.EXPIRED  # Blue has no ladder
+
+
+def test_stale_tracks_leave_the_picture_and_clear_their_alerts(hub: Hub) -> None:
+    h, clock = hub.hotline, hub.clock
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))
+    assert h.tactical_tick().raised == 1
+    clock.advance(seconds=31)  # tracks.stale_after_s = 30: no report since
+    tick = h.tactical_tick()
+    assert (tick.tracks, tick.cleared) == (0, 1)
+    assert h.live_tracks(green) == []
+
+
+def test_tracks_without_altitude_or_on_the_ground_are_left_out(hub: Hub) -> None:
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    t0: datetime = hub.clock.now()
+    _report(
+        hub,
+        green,
+        Track("NOALT", green.party_id, TrackSource.OWN, t0, HERE[1], HERE[0]),
+        _track(hub, green, "TAXI", *HERE, on_ground=True),
+    )
+    assert (h.tactical_tick().tracks, len(h.live_tracks(green))) == (0, 2)
