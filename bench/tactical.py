@@ -14,8 +14,10 @@ look-ahead scaled by 1 − ε and 1 + ε (ε = 0.5 %). ``identical_pairs`` is tr
 differs outside that band; the exact differences are printed beside it.
 
 Usage: ``python bench/tactical.py [--sizes 1000,4000,10000,50000] [--lookaheads 120,300]``.
-Ends with one JSON line. ``ingest_per_s`` belongs to the track-ingest API (not built yet):
-it is null.
+Then the ingest rate: 100,000 reports posted to the real server as ``POST /v1/tracks``
+batches of 10,000 (``_ingest.py``; target ≥ 50,000 positions/s per process), beside the
+hotline's own ingest of the same reports in this process (no HTTP, no JSON) as baseline.
+Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def main() -> int:
     ap.add_argument("--lookaheads", default="120,300")
     ap.add_argument("--volumes", type=int, default=2_000)
     ap.add_argument("--bluesky-max", type=int, default=4_000)
+    ap.add_argument("--no-ingest", action="store_true", help="skip the ingest measurement")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
     lookaheads = [float(x) for x in args.lookaheads.split(",") if x]
@@ -197,8 +200,19 @@ def main() -> int:
                 )
             results.append(row)
             sys.stdout.flush()
-    print("ingest_per_s: null — the track-ingest API (POST /v1/tracks) is not built yet")
-    print(json.dumps({"bench": "tactical", "results": results, "ingest_per_s": None}))
+    ingest: float | None = None
+    if not args.no_ingest:
+        from _ingest import ingest_rates
+
+        ingest, in_process = ingest_rates()
+        print(
+            f"ingest: {ingest:,.0f} positions/s through POST /v1/tracks (batches of 10,000) "
+            f"vs {in_process:,.0f}/s for the hotline alone in-process "
+            f"({ingest / in_process:.2f}×); target ≥ 50,000/s: "
+            f"{'met' if ingest >= 50_000 else 'MISSED'}"
+        )
+    out = {"bench": "tactical", "results": results, "ingest_per_s": ingest and round(ingest)}
+    print(json.dumps(out))
     return 0
 
 

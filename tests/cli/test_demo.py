@@ -41,6 +41,13 @@ def test_demo_scenario_outcome() -> None:
     assert done["stale_retry"].startswith("409 Version conflict")
     assert res["outcome"]["late_notice_flagged"] is True
     assert res["outcome"]["notices"]["Civil"] == {"notices": 2, "late": 1}
+    # the live picture: own aircraft (and real traffic) raise the tactical alerts
+    live = steps["live"]
+    assert live["positions"] >= 3
+    assert "incursion" in live["alerts"]["Red"]  # its engagement zone is being entered
+    assert "incursion" in live["alerts"]["Green"]  # RELIEF-2, about to enter it
+    assert {"incursion", "proximity"} <= set(live["alerts"]["Civil"])  # CAL-01
+    assert "proximity" in live["alerts"]["Blue"]  # VIPER-1 head-on with CAL-01
 
 
 def test_demo_narration() -> None:
@@ -51,6 +58,9 @@ def test_demo_narration() -> None:
     assert "(policy for hazard: at least 6 h): LATE" in out
     assert "are left: INSUFFICIENT NOTICE" in out
     assert "Civil downloads its view of the ledger" in out
+    assert "PROXIMITY Civil CAL-01, Blue VIPER-1: separation lost in" in out
+    assert "INCURSION Green RELIEF-2 entering in" in out
+    assert "Red's declared area" in out
     assert "disclosure recorded: Blue now sees the site's category (medical)" in out
     assert "conflict with the hospital resolved" in out
     assert "Green's earlier notice: superseded" in out

@@ -42,6 +42,7 @@ from deconfliction.audit import verify_bundle
 from deconfliction.cli._activity import lead_line
 from deconfliction.cli._admin import bootstrap
 from deconfliction.cli._client import ClientConfig, HubClient
+from deconfliction.cli._demo_live import LivePicture, play_live
 from deconfliction.cli._errors import Refused, UsageError
 from deconfliction.cli._files import load_activity_body
 from deconfliction.cli._output import fmt_duration
@@ -76,6 +77,8 @@ class ScenarioResult:
     """name → operator token"""
     steps: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
+    live: LivePicture | None = None
+    """The live picture (kept posting while the demo serves)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -331,13 +334,24 @@ def run_scenario(
             }
         )
 
+        # -- the live picture: own aircraft and real traffic, tactical alerts
+        say.step("Live tracks: the parties' own aircraft and real ADS-B traffic (POST /v1/tracks).")
+        live = res.live = LivePicture(make, res.tokens, say.say)
+        live.load_traffic()
+        res.steps.append(play_live(live, ids, say.say))
+
         # -- summary
         say.step("Notices received, per party (GET /v1/notices):")
         summary: dict[str, dict[str, int]] = {}
         for name, c in (("Blue", blue), ("Red", red), ("Green", green), ("Civil", civil)):
-            ns = c.get("/v1/notices")
+            got = c.get("/v1/notices")
+            ns = [x for x in got if x["reason"] != "alert"]
             summary[name] = {"notices": len(ns), "late": sum(1 for x in ns if x["late"])}
-            say.say(f"    {name:<6} {len(ns)} notices, {summary[name]['late']} late")
+            alerts = len(got) - len(ns)
+            say.say(
+                f"    {name:<6} {len(ns)} notices, {summary[name]['late']} late; "
+                f"{alerts} tactical alert{'s' if alerts != 1 else ''}"
+            )
         key = civil.get("/v1/ledger/key")["public_key"]
         bundle = civil.get_bytes("/v1/ledger", limit=10_000)
         report = verify_bundle(bundle, key)
@@ -384,6 +398,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             print("Deconfliction Hotline demo: four parties over northern France", file=out)
             where = "a fresh temporary directory, removed on exit" if tmp else str(data_dir)
             print(f"hub {hub.url} (data: {where})", file=out, flush=True)
+        res: ScenarioResult | None = None
         try:
             res = run_scenario(hub.url, made[1], out=narrate)
             if args.json:
@@ -391,12 +406,16 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
             else:
                 _print_access(res, out, serving=not args.exit_after_scenario)
             if not args.exit_after_scenario:
+                if res.live is not None:
+                    res.live.start()  # the picture keeps moving while the hub serves
                 with _sigterm_as_interrupt():
                     hub.wait()
         except KeyboardInterrupt:
             if narrate:
                 print("\nstopping the hub", file=out)
         finally:
+            if res is not None and res.live is not None:
+                res.live.stop()
             hub.stop()
     finally:
         if tmp is not None:

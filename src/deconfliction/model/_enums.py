@@ -130,7 +130,6 @@ class NoticeReason(StrEnum):
     """A hotline message between the parties of an activity or conflict (same lifecycle:
     delivered, read, acknowledged or objected, escalated, expired)."""
 
-
     @property
     def calls_for_answer(self) -> bool:
         """Whether the recipient is expected to acknowledge or object by the deadline (then
