@@ -83,8 +83,15 @@ class Hub:
     """A ``uvicorn`` subprocess serving ``deconfliction.api:create_app`` on ``data_dir``."""
 
     def __init__(
-        self, data_dir: Path, *, heartbeat_s: float = 1.0, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        heartbeat_s: float = 1.0,
+        env: dict[str, str] | None = None,
+        factory: str = "deconfliction.api:create_app",
     ) -> None:
+        self.factory = factory
+        """The uvicorn app factory (``deconfliction.interop:create_hub_app``: with feeds)."""
         self.data_dir = data_dir
         self.heartbeat_s = heartbeat_s
         self.extra_env = dict(env or {})
@@ -124,7 +131,7 @@ class Hub:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "deconfliction.api:create_app",
+                self.factory,
                 "--host",
                 "127.0.0.1",
                 "--port",

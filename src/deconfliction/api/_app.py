@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -139,8 +139,28 @@ async def _tactical(hotline: Hotline, interval_s: float) -> None:
         await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """The hub's ASGI app. The store opens and the index is rebuilt when it starts."""
+Background = Callable[[Hotline], Awaitable[None]]
+"""A task the app runs once the hub is ready, until it stops (e.g. the surveillance feeds
+of :mod:`deconfliction.interop`): it gets the hotline; an error it raises is logged."""
+
+
+async def _guarded(name: str, task: Background, hotline: Hotline) -> None:
+    try:
+        await task(hotline)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a background task failed: log it, keep the hub serving
+        _log.exception("background task %s stopped with an error", name)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    background: Sequence[Background] = (),
+) -> FastAPI:
+    """The hub's ASGI app. The store opens and the index is rebuilt when it starts; then
+    the ``background`` tasks start (and are cancelled when it stops)."""
     settings = settings or Settings()
     bus = InProcessBus()
 
@@ -164,11 +184,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         app.state.webhooks = worker
         delivering = asyncio.create_task(worker.run())
+        extra = [
+            asyncio.create_task(_guarded(getattr(b, "__name__", repr(b)), b, hotline))
+            for b in background
+        ]
         try:
             yield
         finally:
             app.state.ready = False
-            for task in (delivering, sweeper, watcher):
+            for task in (*extra, delivering, sweeper, watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

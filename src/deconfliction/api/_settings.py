@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; default ``sqlite:///<data_dir>/hotline.db``."""
     policy: Path | None = None
     """A policy TOML file; default: the built-in policy (``deconfliction policy show``)."""
+    feeds: Path | None = None
+    """A TOML file of surveillance feeds to read (SBS-1, aircraft.json), each attributed to
+    a party (see the README); default: none."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """Requests with a larger body get 413."""
     max_track_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)

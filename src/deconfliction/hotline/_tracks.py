@@ -16,12 +16,13 @@ key is the ref of one of its party's assets moves that asset to the track's posi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from deconfliction.detect import Subject, SubjectKind
+from deconfliction.errors import NotFound
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._json import iso
 from deconfliction.hotline._ports import Principal
@@ -46,10 +47,34 @@ class TrackServices(Core):
                 elif item.activity_id is not None and not self._own_live(p, item.activity_id):
                     item = f"activity_id {item.activity_id}: no live activity of yours"
             checked.append(item)
+        return self._take(checked)
+
+    def ingest_feed(self, party_id: UUID, items: Sequence[Track]) -> TrackBatchResult:
+        """Take a surveillance feed's reports, attributed to ``party_id`` by the hub's
+        configuration (the hub acts: no token). Reports of another party, or linking an
+        activity, are refused (a feed knows aircraft, not plans)."""
+        if party_id not in self._names:
+            with self.store.read() as tx:
+                got = tx.get_party(party_id)
+            if got is None:
+                raise NotFound("party", party_id)
+            self._names[party_id] = got.name
+        checked: list[Track | str] = [
+            "reports another party's track"
+            if t.party != party_id
+            else "a feed cannot link an activity"
+            if t.activity_id is not None
+            else t
+            for t in items
+        ]
+        return self._take(checked)
+
+    def _take(self, checked: Sequence[Track | str]) -> TrackBatchResult:
+        """Check the batch against the hub's clock and each track's last time; keep what
+        passes as each track's latest report."""
         now = self._now()
         with self._track_lock:
-            last = {k: t.time for k, t in self._tracks.items()}
-            result = check_batch(checked, now, last, self.policy.tracks)
+            result = check_batch(checked, now, _LastTimes(self._tracks), self.policy.tracks)
             for t in result.accepted:
                 self._tracks[t.ident] = t
         return result
@@ -71,6 +96,22 @@ class TrackServices(Core):
             for k in stale:
                 del self._tracks[k]
             return list(self._tracks.values())
+
+
+class _LastTimes(Mapping[tuple[UUID, str], datetime]):
+    """The time of each track's latest report, read from the track table (no copy)."""
+
+    def __init__(self, tracks: Mapping[tuple[UUID, str], Track]) -> None:
+        self._tracks = tracks
+
+    def __getitem__(self, key: tuple[UUID, str]) -> datetime:
+        return self._tracks[key].time
+
+    def __iter__(self) -> Iterator[tuple[UUID, str]]:
+        return iter(self._tracks)
+
+    def __len__(self) -> int:
+        return len(self._tracks)
 
 
 def track_json(t: Track) -> dict[str, Any]:

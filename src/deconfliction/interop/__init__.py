@@ -11,12 +11,14 @@ feed clients are small asyncio loops around them that hand batches to a sink.
 7315.2
 """
 
+from deconfliction.interop._app import create_hub_app
 from deconfliction.interop._clients import FeedStats, Sink, poll_aircraft_json, sbs_client
 from deconfliction.interop._common import (
     DEFAULT_FEED_LIMITS,
     FeedLimits,
     surveillance_track,
 )
+from deconfliction.interop._feeds import FEED_TYPES, FeedConfig, Feeds, load_feeds
 from deconfliction.interop._fetch import (
     SAMPLE_FILES,
     SAMPLES_ENV,
@@ -31,18 +33,23 @@ from deconfliction.interop._sbs import SbsDecoder, decode_sbs_lines
 
 __all__ = [
     "DEFAULT_FEED_LIMITS",
+    "FEED_TYPES",
     "SAMPLES_ENV",
     "SAMPLE_FILES",
     "TRAFFIC_VERSION",
+    "FeedConfig",
     "FeedLimits",
     "FeedStats",
+    "Feeds",
     "SamplesUnavailable",
     "SbsDecoder",
     "Sink",
+    "create_hub_app",
     "decode_sbs_lines",
     "fetch_samples",
     "iter_json_array",
     "iter_sample_records",
+    "load_feeds",
     "parse_aircraft_json",
     "parse_opensky_states",
     "poll_aircraft_json",
