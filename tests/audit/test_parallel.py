@@ -232,7 +232,8 @@ def test_the_anchor_lines_hash_changed_is_named_on_that_line(
     """The next chunk starts from the changed hash and fails too; the first one counts."""
     lines = list(hub_lines)
     at = lines[20].index(b'"hash":"') + 8
-    lines[20] = _flip(lines[20], at)  # still a hex digit
+    other = b"1" if lines[20][at : at + 1] == b"0" else b"0"  # another hex digit
+    lines[20] = lines[20][:at] + other + lines[20][at + 1 :]
     assert _at(both(tmp_path / "b.jsonl", lines, hub)) == (20, Fault.HASH)
 
 

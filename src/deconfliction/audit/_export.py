@@ -13,9 +13,12 @@ A bundle is JSON lines, each line RFC 8785 canonical JSON, UTF-8, ``\\n``-termin
 
 A party's export shows the entries that concern it in full and every other entry
 redacted; the hub's (``party=None``) shows everything. :func:`verify_bundle` checks the
-bundle with :class:`~deconfliction.audit.Verifier` and insists on canonical encodings
-(canonical JSON, lowercase hex, canonical base64), so that *any* changed byte of an entry
-line is caught, not only those that change a value.
+bundle with :class:`~deconfliction.audit.Verifier` (what it checks is in
+:mod:`deconfliction.audit._verify`) and insists on canonical encodings (canonical JSON,
+lowercase hex, canonical base64), so that *any* changed byte of an entry line is caught,
+not only those that change a value (the line reader is :mod:`deconfliction.audit._bundle`).
+A large bundle file can be verified by several processes in chunks
+(:mod:`deconfliction.audit._parallel`, ``jobs=``), with the same result.
 
 >>> from datetime import datetime, timezone
 >>> from uuid import UUID
@@ -240,9 +243,9 @@ def verify_bundle(
     bundle is intact and self-consistent, not that the hub you know signed it.
 
     ``jobs``: processes verifying a bundle given as a file path, in chunks of about
-    ``chunk_bytes`` (default :data:`~deconfliction.audit._parallel.CHUNK_BYTES`; see
-    :mod:`deconfliction.audit._parallel`; a file of one chunk or less is read here); the
-    result is the same whatever ``jobs``. ``progress`` is told the bytes of
+    ``chunk_bytes`` (default: 1 to 8 MiB, see
+    :func:`~deconfliction.audit._parallel.chunk_size`; a file of one chunk or less is read
+    here); the result is the same whatever ``jobs``. ``progress`` is told the bytes of
     entry lines verified so far and in all (not for a stream).
     """
     key = PublicKey.from_text(public_key) if isinstance(public_key, str) else public_key
@@ -262,8 +265,9 @@ def verify_bundle(
     used = key or header.hub_key
     if jobs > 1 and isinstance(source, str | Path):
         path = Path(source)
-        chunk_bytes = _parallel.CHUNK_BYTES if chunk_bytes is None else chunk_bytes
-        if path.stat().st_size - len(first) > chunk_bytes:
+        size = path.stat().st_size - len(first)
+        chunk_bytes = _parallel.chunk_size(size, jobs) if chunk_bytes is None else chunk_bytes
+        if size > chunk_bytes:
             reader.close()
             result = verify_file(
                 path,

@@ -37,10 +37,33 @@ from deconfliction.audit._bundle import Header, Trailer, anchor_of, conclude, sc
 from deconfliction.audit._keys import PublicKey
 from deconfliction.audit._verify import Segment, Signatures, Verifier, VerifyResult
 
-__all__ = ["CHUNK_BYTES", "Chunk", "Progress", "chunks", "verify_file"]
+__all__ = [
+    "CHUNK_BYTES",
+    "MIN_CHUNK_BYTES",
+    "Chunk",
+    "Progress",
+    "chunk_size",
+    "chunks",
+    "verify_file",
+]
 
 CHUNK_BYTES = 8 << 20
-"""About how many bytes of entry lines one task verifies (some 11,000 entries)."""
+"""At most about this many bytes of entry lines per task (some 11,000 entries)."""
+
+MIN_CHUNK_BYTES = 1 << 20
+"""At least this many per task: a smaller bundle is not worth starting processes for."""
+
+
+def chunk_size(size: int, jobs: int) -> int:
+    """Bytes per task for ``size`` bytes of entry lines and ``jobs`` processes: four tasks
+    per process or more (so that the processes finish together), within
+    [:data:`MIN_CHUNK_BYTES`, :data:`CHUNK_BYTES`].
+
+    >>> chunk_size(700 << 20, 2) == CHUNK_BYTES, chunk_size(10 << 20, 2), chunk_size(10, 2)
+    (True, 1310720, 1048576)
+    """
+    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // (4 * max(1, jobs))))
+
 
 Progress = Callable[[int, int], None]
 """Called with (bytes of entry lines verified, bytes in all) as the work goes on."""
