@@ -6,8 +6,8 @@ so that *any* changed byte of a line is caught, not only those that change a val
 lines take a fast road that proves exactly that without parsing the line as JSON: a
 regular expression pins the line's frame (``{"body":`` … ``,"hash":"<64 lowercase hex>",
 "seq":<integer below 10^15>,"sig":"<canonical base64 of 64 bytes>"}``, or the redacted
-line's four fields), and :func:`~deconfliction.audit._canonical.loads_canonical` proves the body
-canonical while it parses it. A line the fast road cannot settle takes the general one —
+line's four fields), and :func:`~deconfliction.audit._canonical.loads_canonical` proves
+the body canonical while it parses it. A line the fast road cannot settle takes the general one —
 parse the line, check each field, rebuild the canonical line and compare — which names
 what is wrong; both accept exactly the same lines.
 
