@@ -9,9 +9,10 @@ import struct
 import pytest
 import rfc8785
 from hypothesis import given
+from hypothesis import strategies as st
 
 from deconfliction.audit import canonical
-from deconfliction.audit._canonical import _NotPlain, _plain, loads
+from deconfliction.audit._canonical import _NotPlain, _plain, loads, loads_canonical
 from deconfliction.errors import InvalidInput
 from tests.audit.strategies import json_values
 
@@ -146,3 +147,104 @@ def test_large_integral_floats_read_back_as_floats() -> None:
     assert text == b'{"big":100000000000000000000,"edge":9007199254740992,"small":9007199254740991}'
     assert loads(text) == {"big": 1e20, "edge": float(2**53), "small": 2**53 - 1}
     assert canonical(loads(text)) == text
+
+
+# -- loads_canonical: proves bytes canonical, or leaves it to the full check -------------------
+
+
+def _is_canonical(text: bytes) -> bool:
+    try:
+        return canonical(loads(text)) == text
+    except (ValueError, UnicodeDecodeError, InvalidInput):
+        return False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a":[1,2.5,"x",true,null],"b":{"c":-3}}',
+        b'"tab\\there, quote \\" and backslash \\\\"',
+        b'"\\u001f"',
+        '{"z":"\u2028","é":"Zürich"}'.encode(),
+        b"0.0001",
+        b"9007199254740991",
+    ],
+)
+def test_loads_canonical_proves_plain_canonical_text(text: bytes) -> None:
+    assert _is_canonical(text)
+    assert loads_canonical(text) == loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"1e-05",  # repr's spelling; JCS writes 0.00001
+        b"1e-7",  # canonical, but outside the range json.dumps writes as JCS does
+        b"100.0",  # JCS writes 100
+        b"-0",
+        b"-0.0",
+        b"1.50",
+        b"1E+2",
+        b"NaN",
+        b"Infinity",
+        b"9007199254740993",  # beyond 2**53: the double is ...992
+        b"100000000000000000000",  # canonical (the double 1e20), not provably so here
+        b'{"a":1,"a":1}',
+        b'{"b":1,"a":1}',
+        b' {"a":1}',
+        b'{"a":1} ',
+        b'{"a": 1}',
+        b'"\\u00e9"',
+        b'"\\u0041"',
+        b'"\\/"',
+        b'"\\u0009"',
+        b'"\\ud800"',
+        b'"\xed\xa0\x80"',  # a surrogate in UTF-8: not UTF-8
+        b'"\xff"',
+        '{"\ue000":1,"\U0001f600":2}'.encode(),  # code point order, not UTF-16's
+        '{"\U0001f600":2,"\ue000":1}'.encode(),  # UTF-16 order: canonical, left to rfc8785
+        b"[1,2",
+        b"",
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_loads_canonical_never_proves_what_it_cannot(text: bytes) -> None:
+    doc = loads_canonical(text)
+    assert doc is None, text
+    # what it leaves undecided, the full check decides (some of these are canonical)
+
+
+@given(
+    json_values,
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([(",", ":"), (", ", ": "), (",", ": ")]),
+)
+def test_loads_canonical_proves_only_canonical_text(
+    value: object, sort_keys: bool, ensure_ascii: bool, separators: tuple[str, str]
+) -> None:
+    """Whatever JSON text it is given, a proof means canonical(loads(text)) == text."""
+    text = json.dumps(
+        value, sort_keys=sort_keys, ensure_ascii=ensure_ascii, separators=separators
+    ).encode("utf-8")
+    doc = loads_canonical(text)
+    if doc is not None:
+        assert _is_canonical(text)
+        assert doc == loads(text)
+
+
+@given(json_values)
+def test_loads_canonical_reads_back_what_canonical_writes(value: object) -> None:
+    text = canonical(value)
+    doc = loads_canonical(text)
+    assert doc is None or doc == loads(text)
+    if isinstance(value, dict | list) and _plain_text(text):
+        assert doc is not None  # plain values take the fast road
+
+
+def _plain_text(text: bytes) -> bool:
+    """ASCII text with no float and no integer beyond what JCS holds exactly."""
+    try:
+        return text.isascii() and _plain(loads(text)) == loads(text) and b"." not in text
+    except _NotPlain:
+        return False

@@ -12,7 +12,15 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from deconfliction.audit import Actor, Entry, HubKey, Ledger, sign_submission, verify_bundle
+from deconfliction.audit import (
+    Actor,
+    Entry,
+    HubKey,
+    Ledger,
+    _parallel,
+    sign_submission,
+    verify_bundle,
+)
 from deconfliction.audit._keys import KEY_FILE
 from deconfliction.cli import _ledger
 from deconfliction.errors import LedgerError
@@ -272,6 +280,55 @@ def test_a_changed_byte_in_a_bundle_is_named(hub: Hub, cli: Cli, tmp_path: Path)
     out.write_bytes(b"".join(lines[:-2]))  # the last entry and the trailer cut off
     r = cli("ledger", "verify", "--bundle", str(out))
     _one_error(r, 1, "FAILED at entry 6: truncated: the bundle ends without its trailer")
+
+
+def test_a_bundle_verifies_the_same_with_any_number_of_jobs(
+    hub: Hub, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_parallel, "CHUNK_BYTES", 300)  # a chunk or two per entry
+    out = tmp_path / "b.jsonl"
+    assert cli("ledger", "export", "--data-dir", str(hub.data), "--out", str(out)).code == 0
+    data = out.read_bytes()
+    runs = [cli("ledger", "verify", "--bundle", str(out), "--jobs", n) for n in ("1", "2")]
+    assert runs[0] == runs[1]
+    assert runs[0].code == 0, runs[0].err
+    assert runs[0].out.startswith("bundle OK: 6 entries, head seq 6 ")
+    assert runs[0].err == ""  # a small bundle shows no progress
+    lines = data.splitlines(keepends=True)
+    for bad in (
+        data.replace(b"activity 5", b"activity 9"),
+        b"".join(lines[:4] + lines[5:]),  # entry 4 deleted
+        b"".join([*lines[:3], lines[4], lines[3], *lines[5:]]),  # entries 3 and 4 swapped
+    ):
+        out.write_bytes(bad)
+        runs = [cli("ledger", "verify", "--bundle", str(out), "--jobs", n) for n in ("1", "2")]
+        assert runs[0] == runs[1]
+        _one_error(runs[1], 1, "FAILED at entry ")
+
+
+def test_verify_shows_progress_on_large_bundles(
+    hub: Hub, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "b.jsonl"
+    assert cli("ledger", "export", "--data-dir", str(hub.data), "--out", str(out)).code == 0
+    monkeypatch.setattr(_ledger, "PROGRESS_MIN_BYTES", 1)
+    monkeypatch.setattr(_parallel, "CHUNK_BYTES", 300)
+    for jobs in ("1", "2"):
+        r = cli("ledger", "verify", "--bundle", str(out), "--jobs", jobs)
+        assert r.code == 0, r.err
+        assert "verifying" in r.err
+        assert "100%" in r.err
+        r = cli("ledger", "verify", "--bundle", str(out), "--jobs", jobs, "--quiet")
+        assert r.code == 0
+        assert r.err == ""
+
+
+def test_jobs_must_be_positive_and_for_a_bundle(hub: Hub, cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "b.jsonl"
+    assert cli("ledger", "export", "--data-dir", str(hub.data), "--out", str(out)).code == 0
+    _one_error(cli("ledger", "verify", "--bundle", str(out), "--jobs", "0"), 2, "--jobs: give")
+    r = cli("ledger", "verify", "--data-dir", str(hub.data), "--jobs", "2")
+    _one_error(r, 2, "--jobs is for --bundle")
 
 
 def test_export_a_party_view_by_seq_and_by_time(hub: Hub, cli: Cli, tmp_path: Path) -> None:

@@ -36,7 +36,8 @@ from deconfliction.audit._export import (
 )
 from deconfliction.audit._keys import HubKey, PublicKey, sign_submission, verify_submission
 from deconfliction.audit._ledger import KEY_REGISTERED, KEY_REVOKED, Ledger, verify_rows
-from deconfliction.audit._verify import Fault, Problem, Verifier, VerifyResult, verify
+from deconfliction.audit._parallel import Progress
+from deconfliction.audit._verify import Fault, Problem, Segment, Verifier, VerifyResult, verify
 
 __all__ = [
     "Actor",
@@ -53,9 +54,11 @@ __all__ = [
     "Ledger",
     "PartySignature",
     "Problem",
+    "Progress",
     "PublicKey",
     "Receipt",
     "Redacted",
+    "Segment",
     "Verifier",
     "VerifyResult",
     "canonical",

@@ -10,6 +10,11 @@ hands everything else (other floats, non-ASCII keys, which JCS sorts by UTF-16 c
 to ``rfc8785``. A property
 test checks the two agree.
 
+Reading goes the other way: :func:`loads_canonical` parses bytes and, for plain values,
+proves with one C parse and one C write that they are already canonical (what a verifier must know of every
+entry body), or says it cannot tell and leaves the full check to
+``canonical(loads(data)) == data``.
+
 >>> canonical({"b": [1, True, None], "a": "é\\n"}).decode()
 '{"a":"é\\\\n","b":[1,true,null]}'
 >>> canonical({"n": 100.0, "m": 1e21, "s": 1e-7}).decode()
@@ -23,13 +28,14 @@ deconfliction.errors.InvalidInput: value: not representable in canonical JSON: n
 from __future__ import annotations
 
 import json
+from json.scanner import make_scanner
 from typing import Any
 
 import rfc8785
 
 from deconfliction.errors import InvalidInput
 
-__all__ = ["MAX_SAFE_INTEGER", "JsonValue", "canonical", "loads"]
+__all__ = ["MAX_SAFE_INTEGER", "JsonValue", "canonical", "loads", "loads_canonical"]
 
 JsonValue = Any
 """A JSON value built from dict (str keys), list, str, int, float, bool and None."""
@@ -119,3 +125,66 @@ def loads(data: bytes | str) -> JsonValue:
 
 
 _DECODER = json.JSONDecoder(parse_int=_number)
+
+
+def _plain_float(text: str) -> float:
+    """``parse_float`` of :data:`_PLAIN_DECODER`: only floats :func:`json.dumps` writes as JCS."""
+    value = float(text)
+    magnitude = abs(value)
+    if magnitude.is_integer() or not 1e-4 <= magnitude < 1e16:
+        raise _NotPlain
+    return value
+
+
+def _no_constant(text: str) -> object:
+    raise _NotPlain  # NaN, Infinity, -Infinity: not JSON
+
+
+_PLAIN_SCAN = make_scanner(
+    json.JSONDecoder(parse_int=_number, parse_float=_plain_float, parse_constant=_no_constant)  # type: ignore[arg-type]
+)
+"""Parses one JSON value at an index: (value, end), StopIteration if there is none."""
+
+_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+).encode
+"""What :func:`canonical` uses for plain values, built once (parsed JSON has no cycles)."""
+
+
+def loads_canonical(data: bytes) -> JsonValue | None:
+    """``data`` parsed, when it is provably RFC 8785 canonical JSON; None when this quick
+    check cannot tell (``data`` may still be canonical: decide with
+    ``canonical(loads(data)) == data``).
+
+    The proof: ``data`` is UTF-8 with no character beyond the BMP (so key order by code
+    point, :func:`json.dumps`'s, is JCS's order by UTF-16 code units), every number in it
+    is one that JCS and ``json.dumps`` write alike (a safe integer, or a non-integral
+    float in [1e-4, 1e16)), and ``json.dumps`` writes the parsed value back character for
+    character. Whitespace, key order, duplicate keys, escapes (JCS escapes only ``"``,
+    ``\\`` and controls, as ``json.dumps`` does) and number spellings that JCS would
+    write otherwise all change the text.
+
+    >>> loads_canonical(b'{"a":[1,2.5,"x"],"b":null}')
+    {'a': [1, 2.5, 'x'], 'b': None}
+    >>> loads_canonical(b'{"b":1,"a":2}') is None  # keys out of order: not canonical
+    True
+    >>> loads_canonical(b'{"x":1e-7}') is None  # canonical, but not provably so here
+    True
+    """
+    try:
+        text = data.decode("ascii") if data.isascii() else data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text.isascii() and max(text) > "\uffff":
+        return None
+    try:
+        doc, end = _PLAIN_SCAN(text, 0)
+    except (StopIteration, ValueError, _NotPlain, RecursionError):
+        return None
+    if end != len(text):
+        return None
+    try:
+        again = _ENCODE(doc)
+    except (ValueError, RecursionError):
+        return None
+    return doc if again == text else None

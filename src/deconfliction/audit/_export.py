@@ -13,9 +13,12 @@ A bundle is JSON lines, each line RFC 8785 canonical JSON, UTF-8, ``\\n``-termin
 
 A party's export shows the entries that concern it in full and every other entry
 redacted; the hub's (``party=None``) shows everything. :func:`verify_bundle` checks the
-bundle with :class:`~deconfliction.audit.Verifier` and insists on canonical encodings
-(canonical JSON, lowercase hex, canonical base64), so that *any* changed byte of an entry
-line is caught, not only those that change a value.
+bundle with :class:`~deconfliction.audit.Verifier` (what it checks is in
+:mod:`deconfliction.audit._verify`) and insists on canonical encodings (canonical JSON,
+lowercase hex, canonical base64), so that *any* changed byte of an entry line is caught,
+not only those that change a value (the line reader is :mod:`deconfliction.audit._bundle`).
+A large bundle file can be verified by several processes in chunks
+(:mod:`deconfliction.audit._parallel`, ``jobs=``), with the same result.
 
 >>> from datetime import datetime, timezone
 >>> from uuid import UUID
@@ -35,7 +38,6 @@ FAILED at entry 1: hash: ... (0 entries verified before it)
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -45,18 +47,23 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from deconfliction.audit._canonical import canonical, loads
-from deconfliction.audit._chain import Entry, Redacted, iso_utc
-from deconfliction.audit._keys import SIGNATURE_SIZE, PublicKey, b64decode, b64encode
-from deconfliction.audit._verify import (
-    Fault,
-    PartyKeys,
-    Problem,
-    Signatures,
-    Verifier,
-    VerifyResult,
+from deconfliction.audit import _parallel
+from deconfliction.audit._bundle import (
+    FORMAT,
+    FORMAT_VERSION,
+    FormatError,
+    canonical_line,
+    conclude,
+    failed,
+    parse_header,
+    read_lines,
+    redacted_line,
+    scan,
 )
-from deconfliction.errors import DeconflictionError
+from deconfliction.audit._chain import Entry, iso_utc
+from deconfliction.audit._keys import PublicKey, b64encode
+from deconfliction.audit._parallel import Progress, verify_file
+from deconfliction.audit._verify import Fault, Signatures, Verifier, VerifyResult
 
 __all__ = [
     "FORMAT",
@@ -68,9 +75,6 @@ __all__ = [
     "verify_bundle",
     "write_bundle",
 ]
-
-FORMAT = "deconfliction-ledger-bundle"
-FORMAT_VERSION = 1
 
 Bound = int | datetime | None
 """A range bound: a seq, a hub time, or none."""
@@ -115,10 +119,6 @@ def _in_range(entries: Iterable[Entry], from_: Bound, to: Bound) -> Iterator[Ent
         yield entry
 
 
-def _line(doc: dict[str, Any]) -> bytes:
-    return canonical(doc) + b"\n"
-
-
 def write_bundle(
     out: IO[bytes],
     entries: Iterable[Entry],
@@ -155,28 +155,22 @@ def write_bundle(
         if first is None:
             first = entry.seq
             header["start"] = {"seq": entry.seq, "prev_hash": entry.prev_hash.hex()}
-            out.write(_line(header))
+            out.write(canonical_line(header))
         sig = b64encode(entry.hub_sig)
         if party is None or entry.concerns(party):
             full += 1
             suffix = f',"hash":"{entry.hash.hex()}","seq":{entry.seq},"sig":"{sig}"}}\n'
             out.write(b'{"body":' + entry.body + suffix.encode("ascii"))
         else:
-            out.write(_redacted_line(entry.seq, entry.digest.hex(), entry.hash.hex(), sig))
+            out.write(redacted_line(entry.seq, entry.digest.hex(), entry.hash.hex(), sig))
         count += 1
         head = entry.hash
     if first is None:
-        out.write(_line(header))
+        out.write(canonical_line(header))
     last = None if first is None else first + count - 1
     trailer = {"count": count, "last_seq": last, "head": None if head is None else head.hex()}
-    out.write(_line({"end": trailer}))
+    out.write(canonical_line({"end": trailer}))
     return BundleSummary(count, full, first, last, head)
-
-
-def _redacted_line(seq: int, digest: str, entry_hash: str, sig: str) -> bytes:
-    return f'{{"digest":"{digest}","hash":"{entry_hash}","seq":{seq},"sig":"{sig}"}}\n'.encode(
-        "ascii"
-    )
 
 
 def export(
@@ -233,139 +227,59 @@ class BundleReport:
         return text
 
 
-class _FormatError(Exception):
-    pass
-
-
-def _hex32(value: object) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise _FormatError("a hash must be 64 lowercase hex digits")
-    try:
-        data = bytes.fromhex(value)
-    except ValueError:
-        raise _FormatError("a hash must be 64 lowercase hex digits") from None
-    if data.hex() != value:
-        raise _FormatError("a hash must be 64 lowercase hex digits")
-    return data
-
-
-def _sig(value: object) -> bytes:
-    try:
-        data = b64decode(value, "sig", SIGNATURE_SIZE)
-    except DeconflictionError as exc:
-        raise _FormatError(f"a signature must be base64 of 64 bytes: {exc}") from None
-    if b64encode(data) != value:
-        raise _FormatError("a signature must be canonical base64")
-    return data
-
-
-def _seq(value: object) -> int:
-    if type(value) is not int or value < 1:
-        raise _FormatError("seq must be a positive integer")
-    return value
-
-
-def _parse_line(line: bytes, prev_hash: bytes) -> tuple[Entry | Redacted, object] | dict[str, Any]:
-    """An entry line as an entry (and its parsed body), or the trailer's ``end`` object."""
-    try:
-        doc = loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _FormatError(f"not JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise _FormatError("not a JSON object")
-    keys = doc.keys()
-    if keys == {"end"} and isinstance(doc["end"], dict):
-        if _line(doc) != line + b"\n":
-            raise _FormatError("the trailer is not canonical JSON")
-        return doc["end"]
-    if keys == {"body", "hash", "seq", "sig"}:
-        seq, entry_hash, sig = _seq(doc["seq"]), _hex32(doc["hash"]), _sig(doc["sig"])
-        suffix = f',"hash":"{doc["hash"]}","seq":{seq},"sig":"{doc["sig"]}"}}'.encode("ascii")
-        if not (line.startswith(b'{"body":') and line.endswith(suffix)):
-            raise _FormatError("the entry line is not canonical JSON")
-        body = line[len(b'{"body":') : len(line) - len(suffix)]
-        entry = Entry(seq, body, hashlib.sha256(body).digest(), prev_hash, entry_hash, sig)
-        return entry, doc["body"]
-    if keys == {"digest", "hash", "seq", "sig"}:
-        seq = _seq(doc["seq"])
-        digest, entry_hash, sig = _hex32(doc["digest"]), _hex32(doc["hash"]), _sig(doc["sig"])
-        if _redacted_line(seq, doc["digest"], doc["hash"], doc["sig"]) != line + b"\n":
-            raise _FormatError("the entry line is not canonical JSON")
-        return Redacted(seq, digest, entry_hash, sig), None
-    raise _FormatError(f"unexpected fields {sorted(keys)}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Header:
-    hub_key: PublicKey
-    party: UUID | None
-    start_seq: int
-    prev_hash: bytes
-    party_keys: PartyKeys
-
-
-def _parse_header(line: bytes) -> _Header:
-    try:
-        doc = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _FormatError(f"the header is not JSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise _FormatError(f"not a {FORMAT} (no header line)")
-    if doc.get("version") != FORMAT_VERSION:
-        raise _FormatError(f"bundle format version {doc.get('version')!r} is not supported")
-    if _line(doc) != line + b"\n":
-        raise _FormatError("the header is not canonical JSON")
-    try:
-        hub_key = PublicKey.from_text(doc["hub_key"])
-        party = None if doc["party"] is None else UUID(doc["party"])
-        start = doc["start"]
-        start_seq = 1 if start is None else _seq(start["seq"])
-        prev = bytes(32) if start is None else _hex32(start["prev_hash"])
-        keys: dict[tuple[UUID, str], PublicKey] = {}
-        for item in doc["party_keys"]:
-            key = PublicKey.from_text(item["key"])
-            keys[UUID(item["party"]), key.key_id] = key
-    except (KeyError, TypeError, ValueError, AttributeError, DeconflictionError) as exc:
-        raise _FormatError(f"malformed header: {exc}") from None
-    return _Header(hub_key, party, start_seq, prev, keys)
-
-
-def _lines(source: bytes | str | Path | IO[bytes]) -> Iterator[bytes]:
-    if isinstance(source, bytes):
-        yield from io.BytesIO(source)
-    elif isinstance(source, str | Path):
-        with open(source, "rb") as f:
-            yield from f
-    else:
-        yield from source
-
-
 def verify_bundle(
     source: bytes | str | Path | IO[bytes],
     public_key: PublicKey | str | None = None,
     *,
     signatures: Signatures = "all",
+    jobs: int = 1,
+    chunk_bytes: int | None = None,
+    progress: Progress | None = None,
 ) -> BundleReport:
     """Verify a bundle offline: from bytes, a file path, or a binary stream.
 
     ``public_key`` is the hub's key (a :class:`PublicKey`, or its base64 or PEM text).
     Without it the bundle's own key is used and the report says so: that proves the
     bundle is intact and self-consistent, not that the hub you know signed it.
+
+    ``jobs``: processes verifying a bundle given as a file path, in chunks of about
+    ``chunk_bytes`` (default: 1 to 8 MiB, see
+    :func:`~deconfliction.audit._parallel.chunk_size`; a file of one chunk or less is read
+    here); the result is the same whatever ``jobs``. ``progress`` is told the bytes of
+    entry lines verified so far and in all (not for a stream).
     """
     key = PublicKey.from_text(public_key) if isinstance(public_key, str) else public_key
-    lines = _lines(source)
-    first = next(lines, None)
+    reader = read_lines(source)
+    lines: Iterator[bytes] = reader
+    first = next(reader, None)
     try:
         if first is None or not first.endswith(b"\n"):
-            raise _FormatError("the bundle has no header line")
-        header = _parse_header(first[:-1])
-    except _FormatError as exc:
-        return BundleReport(_failed(1, Fault.FORMAT, str(exc)), key, key is None, None)
+            raise FormatError("the bundle has no header line")
+        header = parse_header(first[:-1])
+    except FormatError as exc:
+        return BundleReport(failed(1, Fault.FORMAT, str(exc)), key, key is None, None)
     if key is not None and key != header.hub_key:
         detail = f"the bundle is signed by hub key {header.hub_key.key_id}, not {key.key_id}"
-        failed = _failed(header.start_seq, Fault.HUB_SIGNATURE, detail)
-        return BundleReport(failed, key, False, header.party)
+        result = failed(header.start_seq, Fault.HUB_SIGNATURE, detail)
+        return BundleReport(result, key, False, header.party)
     used = key or header.hub_key
+    if jobs > 1 and isinstance(source, str | Path):
+        path = Path(source)
+        size = path.stat().st_size - len(first)
+        chunk_bytes = _parallel.chunk_size(size, jobs) if chunk_bytes is None else chunk_bytes
+        if size > chunk_bytes:
+            reader.close()
+            result = verify_file(
+                path,
+                header,
+                len(first),
+                used,
+                signatures=signatures,
+                jobs=jobs,
+                chunk_bytes=chunk_bytes,
+                progress=progress,
+            )
+            return BundleReport(result, used, key is None, header.party)
     verifier = Verifier(
         used,
         start_seq=header.start_seq,
@@ -373,45 +287,22 @@ def verify_bundle(
         party_keys=header.party_keys,
         signatures=signatures,
     )
-    result = _verify_lines(verifier, lines)
+    if progress is not None and isinstance(source, bytes | str | Path):
+        total = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+        lines = _reporting(lines, len(first), total, progress)
+    result = conclude(verifier, scan(verifier, lines))
     return BundleReport(result, used, key is None, header.party)
 
 
-def _failed(seq: int, fault: Fault, detail: str) -> VerifyResult:
-    return VerifyResult(Problem(seq, fault, detail), 0, None, None, None, 0, 0, 0, 0)
-
-
-def _verify_lines(verifier: Verifier, lines: Iterator[bytes]) -> VerifyResult:
-    trailer: dict[str, Any] | None = None
-    for raw in lines:
-        if trailer is not None:
-            verifier.fail(verifier.next_seq, Fault.FORMAT, "lines after the trailer")
-            break
-        try:
-            if not raw.endswith(b"\n"):
-                raise _FormatError("the last line is cut short")
-            item = _parse_line(raw[:-1], verifier.prev_hash)
-        except _FormatError as exc:
-            verifier.fail(verifier.next_seq, Fault.FORMAT, str(exc))
-            break
-        if isinstance(item, dict):
-            trailer = item
-        elif verifier.feed(*item) is not None:
-            break
-    if verifier.problem is None and trailer is None:
-        verifier.fail(verifier.next_seq, Fault.TRUNCATED, "the bundle ends without its trailer")
-    if verifier.problem is not None or trailer is None:
-        return verifier.finish()
-    try:
-        last = trailer["last_seq"]
-        head = None if trailer["head"] is None else _hex32(trailer["head"])
-        if last is not None:
-            _seq(last)
-    except (KeyError, _FormatError) as exc:
-        verifier.fail(verifier.next_seq, Fault.FORMAT, f"malformed trailer: {exc}")
-        return verifier.finish()
-    result = verifier.finish(expected_last=last, expected_head=head)
-    if result.ok and trailer.get("count") != result.count:
-        verifier.fail(verifier.next_seq, Fault.TRUNCATED, "the trailer's count differs")
-        return verifier.finish()
-    return result
+def _reporting(
+    lines: Iterator[bytes], header_end: int, total: int, progress: Progress
+) -> Iterator[bytes]:
+    """``lines``, telling ``progress`` every megabyte or so."""
+    done, told = 0, 0
+    for line in lines:
+        yield line
+        done += len(line)
+        if done - told >= 1 << 20:
+            progress(done, total - header_end)
+            told = done
+    progress(done, total - header_end)
