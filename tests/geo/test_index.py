@@ -90,6 +90,33 @@ def test_query_equals_brute_force_under_interleaved_writes(scene, operations, bu
             assert abs(h.overlap.horizontal_distance_m - d) <= max(1.0, 1e-4 * d)
 
 
+@settings(max_examples=60)
+@given(scenes(max_size=14), ops, st.floats(-86_400, 86_400), st.floats(0, 86_400))
+def test_keys_open_between_equals_brute_force(scene, operations, start, length):
+    """The keys with a volume open in a time range, under interleaved writes, equal a
+    brute-force look at every stored volume's window."""
+    index = VolumeIndex(bucket_s=3_600.0)
+    stored: dict[int, list[Volume4D]] = {}
+    pool = list(scene)
+    for op, key in operations:
+        vols = [pool[(key + j) % len(pool)] for j in range(1 + key % 3)]
+        if op == "add" and key not in stored:
+            index.add(key, vols)
+            stored[key] = vols
+        elif op == "remove" and key in stored:
+            index.remove(key)
+            del stored[key]
+        elif op == "replace":
+            index.replace(key, vols[::-1])
+            stored[key] = vols[::-1]
+    t0 = EPOCH + start
+    t1 = t0 + length
+    expected = {
+        k for k, vs in stored.items() if any(v.time.start_s < t1 and v.time.end_s > t0 for v in vs)
+    }
+    assert index.keys_open_between(t0, t1) == expected
+
+
 @settings(max_examples=40)
 @given(scenes(max_size=10), buffers_st)
 def test_groups_and_margins(scene, buffers):

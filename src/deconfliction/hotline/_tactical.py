@@ -121,7 +121,8 @@ class TacticalServices(TrackServices):
             return st.volumes
         lo, hi = now, now + timedelta(seconds=HORIZON_S + lookahead_s)
         entries = []
-        for key in list(self.index):
+        keys = self.index.keys_open_between(lo.timestamp(), hi.timestamp())
+        for key in sorted(keys, key=str):
             if not isinstance(key, Subject) or key.kind is not SubjectKind.ACTIVITY:
                 continue
             vols = [v for v in self.index.volumes(key) if v.time.start < hi and v.time.end > lo]
