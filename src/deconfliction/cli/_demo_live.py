@@ -133,8 +133,11 @@ class LivePicture:
     # -- posting ---------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Post every party's tracks as they are now (own ones dead-reckoned)."""
+        """Post every party's tracks as they are now (own ones dead-reckoned from the first
+        tick: loading the recording may take a while)."""
         now = time.time()
+        if not self.posted:
+            self._t0 = now
         at = datetime.fromtimestamp(now, UTC).isoformat()
         by_party: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, party, lon, lat, alt_ft, kt, heading in _OWN:
