@@ -281,6 +281,7 @@ PINNED = {
         "parse_aircraft_json",
         "parse_opensky_states",
         "poll_aircraft_json",
+        "poll_opensky",
         "samples_dir",
         "sbs_client",
         "surveillance_track",

@@ -98,6 +98,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/ledger"): SELF,
     ("GET", "/v1/figures"): SELF,
     ("WS", "/v1/stream"): SELF,
+    ("WS", "/v1/tracks/stream"): CREATE,
 }
 
 WRITE_METHODS = {"POST", "PUT", "DELETE"}

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
-from tests.api._hub import Party, activity_body, feature, spot
+from tests.api._hub import Hub, Party, activity_body, feature, spot
 
 
 def _now(**delta: float) -> str:
@@ -18,8 +20,12 @@ def _now(**delta: float) -> str:
 
 
 def _track(key: str, **kw: object) -> dict[str, Any]:
-    lon, lat = spot()
-    return {"key": key, "time": _now(), "lat": lat, "lon": lon} | kw
+    """A report at a place of its own (taken once: ``spot()`` hands out each place once,
+    and other modules' worlds need theirs)."""
+    return {"key": key, "time": _now(), "lat": _HERE[1], "lon": _HERE[0]} | kw
+
+
+_HERE = spot()
 
 
 def _post(p: Party, tracks: list[Any]) -> dict[str, Any]:
@@ -156,3 +162,33 @@ def test_a_live_track_moves_its_asset_for_time_to_clear(blue: Party, green: Part
     (need,) = to_green["clearance"]
     assert need["max_speed_mps"] == pytest.approx(10 * 1852 / 3600)
     assert need["distance_m"] < 20_000  # from the track's position, not the asset report's
+
+
+def test_the_websocket_ingest_stream(hub: Hub, green: Party) -> None:
+    """One report, a batch and NDJSON on one connection, each answered; an unreadable
+    message is an error and the stream stays open; observers and strangers are refused."""
+    url = hub.ws_url.replace("/v1/stream", "/v1/tracks/stream")
+    with connect(url, additional_headers={"Authorization": f"Bearer {green.operator}"}) as ws:
+        ws.send(json.dumps(_track("WS-1")))
+        assert json.loads(ws.recv()) == {"accepted": 1, "rejected": []}
+        ws.send(json.dumps({"tracks": [_track("WS-2"), _track("WS-3", lat=95)]}))
+        got = json.loads(ws.recv())
+        assert got["accepted"] == 1
+        assert [r["index"] for r in got["rejected"]] == [1]
+        ws.send("\n".join(json.dumps(_track(f"WS-{i}")) for i in (4, 5)))
+        assert json.loads(ws.recv())["accepted"] == 2
+        ws.send('{"tracks": 3}')
+        assert json.loads(ws.recv())["type"] == "error"
+        ws.send(json.dumps(_track("WS-6")))  # still open
+        assert json.loads(ws.recv())["accepted"] == 1
+    keys = {t["key"] for t in green.op.get("/v1/tracks").json()}
+    assert {"WS-1", "WS-2", "WS-4", "WS-5", "WS-6"} <= keys
+    with connect(url, additional_headers={"Authorization": f"Bearer {green.observer}"}) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1008
+    with connect(url) as ws:  # browsers: the token as the first message
+        ws.send(json.dumps({"token": "dh_not-a-token"}))
+        with pytest.raises(ConnectionClosed):
+            ws.recv()

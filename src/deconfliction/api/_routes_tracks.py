@@ -14,11 +14,12 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction.api._deps import Caller, HotlineDep
+from deconfliction.api._stream import authenticate_ws
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.geo import FEET_TO_METRES
 from deconfliction.hotline import Hotline, Principal, track_json
@@ -26,6 +27,7 @@ from deconfliction.model import (
     FEET_PER_MIN_MPS,
     KNOT_MPS,
     AltitudeReference,
+    Role,
     Track,
     TrackSource,
 )
@@ -209,12 +211,13 @@ async def report_tracks(request: Request, caller: Caller, hotline: HotlineDep) -
     (ranges, the hub's clock: at most 10 s ahead and 5 min old, never backwards per track)
     and refused with its index and reason; the others are taken."""
     body = await request.body()
-    return await run_in_threadpool(_ingest, body, request, caller, hotline)
+    ctype = request.headers.get("content-type", "")
+    return await run_in_threadpool(_ingest, body, ctype, caller, hotline)
 
 
-def _ingest(body: bytes, request: Request, caller: Principal, hotline: Hotline) -> dict[str, Any]:
+def _ingest(body: bytes, ctype: str, caller: Principal, hotline: Hotline) -> dict[str, Any]:
     """Parse, build and take the batch (in a worker thread: 10,000 reports take a while)."""
-    items = _items(body, request.headers.get("content-type", ""))
+    items = _items(body, ctype)
     if len(items) > hotline.policy.tracks.max_batch:
         raise InvalidInput(
             "tracks", f"{len(items)} reports exceed the limit of {hotline.policy.tracks.max_batch}"
@@ -233,6 +236,47 @@ def _ingest(body: bytes, request: Request, caller: Principal, hotline: Hotline) 
         "accepted": len(result.accepted),
         "rejected": [{"index": r.index, "reason": r.reason} for r in result.rejected],
     }
+
+
+@router.websocket("/stream")
+async def track_stream(ws: WebSocket) -> None:
+    """A long-lived ingest: authenticate as on ``/v1/stream`` (``Authorization`` header, or
+    ``{"token": ...}`` first), then send reports — each message one report, a
+    ``{"tracks": [...]}`` batch, or NDJSON lines. Each message is answered with
+    ``{"accepted": N, "rejected": [{"index", "reason"}]}`` (indices within the message), or
+    ``{"type": "error", "detail"}`` when the message is unreadable as a whole; the stream
+    stays open. Every message is also a heartbeat of the party's link."""
+    hotline: Hotline = ws.app.state.hotline
+    await ws.accept()
+    p = await authenticate_ws(ws, hotline)
+    if p is None:
+        await ws.close(code=1008, reason="unauthorized")
+        return
+    if p.role is Role.OBSERVER:
+        await ws.close(code=1008, reason="reporting tracks needs the operator role")
+        return
+    try:
+        while True:
+            text = await ws.receive_text()
+            answer = await run_in_threadpool(_stream_message, text, p, hotline)
+            await ws.send_text(orjson.dumps(answer).decode())
+    except WebSocketDisconnect:
+        return
+
+
+def _stream_message(text: str, p: Principal, hotline: Hotline) -> dict[str, Any]:
+    hotline.heartbeat(p)
+    body = text.encode()
+    try:
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:  # several lines: NDJSON (each line on its own)
+            return _ingest(body, NDJSON, p, hotline)
+        if isinstance(doc, dict) and "tracks" not in doc:  # one report
+            body = orjson.dumps({"tracks": [doc]})
+        return _ingest(body, "application/json", p, hotline)
+    except DeconflictionError as exc:
+        return {"type": "error", "detail": str(exc)}
 
 
 @router.get("", response_model=list[TrackOut], summary="My party's live tracks")

@@ -29,14 +29,16 @@ from deconfliction.bus import InProcessBus, Subscription
 from deconfliction.errors import DeconflictionError
 from deconfliction.hotline import Event, Hotline, Principal, event_json, iso
 
-__all__ = ["router"]
+__all__ = ["authenticate_ws", "router"]
 
 router = APIRouter()
 
 _POLICY_VIOLATION = 1008
 
 
-async def _authenticate(ws: WebSocket, hotline: Hotline) -> Principal | None:
+async def authenticate_ws(ws: WebSocket, hotline: Hotline) -> Principal | None:
+    """The caller of a WebSocket: its ``Authorization`` header or a first ``{"token"}``
+    message (None when neither names a valid token)."""
     header = ws.headers.get("authorization", "")
     secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not secret:
@@ -127,7 +129,7 @@ async def stream(ws: WebSocket, since: int = 0) -> None:
     bus: InProcessBus = ws.app.state.bus
     heartbeat_s: float = ws.app.state.settings.heartbeat_s
     await ws.accept()
-    p = await _authenticate(ws, hotline)
+    p = await authenticate_ws(ws, hotline)
     if p is None:
         await ws.close(code=_POLICY_VIOLATION, reason="unauthorized")
         return

@@ -12,7 +12,13 @@ feed clients are small asyncio loops around them that hand batches to a sink.
 """
 
 from deconfliction.interop._app import create_hub_app
-from deconfliction.interop._clients import FeedStats, Sink, poll_aircraft_json, sbs_client
+from deconfliction.interop._clients import (
+    FeedStats,
+    Sink,
+    poll_aircraft_json,
+    poll_opensky,
+    sbs_client,
+)
 from deconfliction.interop._common import (
     DEFAULT_FEED_LIMITS,
     FeedLimits,
@@ -53,6 +59,7 @@ __all__ = [
     "parse_aircraft_json",
     "parse_opensky_states",
     "poll_aircraft_json",
+    "poll_opensky",
     "samples_dir",
     "sbs_client",
     "surveillance_track",

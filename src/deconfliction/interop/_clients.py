@@ -21,11 +21,11 @@ import httpx
 
 from deconfliction.errors import InvalidInput
 from deconfliction.interop._common import DEFAULT_FEED_LIMITS, FeedLimits
-from deconfliction.interop._json_feeds import parse_aircraft_json
+from deconfliction.interop._json_feeds import parse_aircraft_json, parse_opensky_states
 from deconfliction.interop._sbs import SbsDecoder
-from deconfliction.model import Track
+from deconfliction.model import Track, TrackBatchResult
 
-__all__ = ["FeedStats", "Sink", "poll_aircraft_json", "sbs_client"]
+__all__ = ["FeedStats", "Sink", "poll_aircraft_json", "poll_opensky", "sbs_client"]
 
 log = logging.getLogger(__name__)
 
@@ -179,18 +179,63 @@ async def poll_aircraft_json(
     """Poll a readsb/dump1090 ``aircraft.json`` (an http(s) URL or a file) every
     ``interval`` seconds for ever, delivering the positions that are new since the last
     poll (an unchanged position is not sent again)."""
-    stats = stats if stats is not None else FeedStats()
+    await _poll(
+        url_or_path,
+        interval,
+        lambda data: parse_aircraft_json(data, party, limits=limits),
+        sink,
+        "aircraft.json",
+        stats if stats is not None else FeedStats(),
+        client,
+        timeout_s,
+    )
+
+
+async def poll_opensky(
+    url_or_path: str,
+    interval: float,
+    party: UUID,
+    sink: Sink,
+    *,
+    limits: FeedLimits = DEFAULT_FEED_LIMITS,
+    stats: FeedStats | None = None,
+    client: httpx.AsyncClient | None = None,
+    timeout_s: float = 10.0,
+) -> None:
+    """Poll OpenSky state vectors (``/states/all`` or a file of that shape) every
+    ``interval`` seconds for ever, delivering the positions that are new since the last
+    poll."""
+    await _poll(
+        url_or_path,
+        interval,
+        lambda data: parse_opensky_states(data, party, limits=limits),
+        sink,
+        "OpenSky",
+        stats if stats is not None else FeedStats(),
+        client,
+        timeout_s,
+    )
+
+
+async def _poll(
+    source: str,
+    interval: float,
+    parse: Callable[[bytes], TrackBatchResult],
+    sink: Sink,
+    label: str,
+    stats: FeedStats,
+    client: httpx.AsyncClient | None,
+    timeout_s: float,
+) -> None:
     last: dict[str, tuple[float, float, float]] = {}  # key -> (time, lat, lon)
     while True:
         started = time.monotonic()
         try:
-            result = parse_aircraft_json(
-                await _fetch(url_or_path, client, timeout_s), party, limits=limits
-            )
+            result = parse(await _fetch(source, client, timeout_s))
         except (OSError, httpx.HTTPError, InvalidInput) as exc:
             stats.failures += 1
-            stats.last_error = f"{url_or_path}: {str(exc) or type(exc).__name__}"
-            log.warning("aircraft.json feed: %s", stats.last_error)
+            stats.last_error = f"{source}: {str(exc) or type(exc).__name__}"
+            log.warning("%s feed: %s", label, stats.last_error)
         else:
             stats.connects += 1
             stats.lines += len(result.accepted) + len(result.rejected) + result.skipped

@@ -18,6 +18,12 @@ each::
     interval_s = 1.0
     party = "Civil ANSP"
 
+    [[feeds]]
+    type = "opensky"             # OpenSky state vectors (/states/all, or a file of them)
+    url = "https://opensky-network.org/api/states/all?lamin=48&lomin=1&lamax=50&lomax=4"
+    interval_s = 10.0
+    party = "Civil ANSP"
+
 A bad file is refused at start with the one reason (:class:`InvalidInput`); a feed that
 cannot connect is retried with backoff and counted in its :class:`FeedStats` (the hub
 keeps serving). Reports go through :meth:`~deconfliction.hotline.Hotline.ingest_feed`
@@ -37,7 +43,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deconfliction.errors import InvalidInput
 from deconfliction.hotline import Hotline
-from deconfliction.interop._clients import FeedStats, poll_aircraft_json, sbs_client
+from deconfliction.interop._clients import (
+    FeedStats,
+    poll_aircraft_json,
+    poll_opensky,
+    sbs_client,
+)
 from deconfliction.interop._sbs import SbsDecoder
 from deconfliction.model import Track
 
@@ -45,10 +56,11 @@ __all__ = ["FEED_TYPES", "FeedConfig", "Feeds", "load_feeds"]
 
 log = logging.getLogger(__name__)
 
-FEED_TYPES = ("sbs1", "aircraft_json")
+FEED_TYPES = ("sbs1", "aircraft_json", "opensky")
 _KEYS = {
     "sbs1": {"name", "type", "party", "host", "port", "timezone"},
     "aircraft_json": {"name", "type", "party", "url", "interval_s"},
+    "opensky": {"name", "type", "party", "url", "interval_s"},
 }
 
 
@@ -186,5 +198,7 @@ class Feeds:
         if cfg.type == "sbs1":
             decoder = SbsDecoder(party, tz=ZoneInfo(cfg.timezone))
             await sbs_client(cfg.host, cfg.port, party, sink, decoder=decoder, stats=stats)
-        else:
+        elif cfg.type == "aircraft_json":
             await poll_aircraft_json(cfg.url, cfg.interval_s, party, sink, stats=stats)
+        else:
+            await poll_opensky(cfg.url, cfg.interval_s, party, sink, stats=stats)
