@@ -117,3 +117,20 @@ def test_tracks_without_altitude_or_on_the_ground_are_left_out(hub: Hub) -> None
         _track(hub, green, "TAXI", *HERE, on_ground=True),
     )
     assert (h.tactical_tick().tracks, len(h.live_tracks(green))) == (0, 2)
+
+
+def test_a_volume_that_opens_later_is_watched_once_it_comes_near(hub: Hub) -> None:
+    """Blue's area opens in 30 minutes, beyond the engine's horizon: nothing now; with no
+    change to the index, time alone brings it in (the volume set follows the hub clock)."""
+    h, clock = hub.hotline, hub.clock
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=30, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))
+    assert h.tactical_tick().raised == 0
+    clock.advance(minutes=29)
+    _report(hub, green, _track(hub, green, "G1", *HERE))
+    tick = h.tactical_tick()
+    assert (tick.volumes, tick.raised) == (1, 1)  # opens in 60 s: within the look-ahead
+    (a,) = h.open_alerts(green)
+    assert a["kind"] == "incursion"
+    assert 55 <= a["time_to_s"] <= 61

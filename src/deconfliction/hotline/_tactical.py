@@ -23,7 +23,6 @@ and the ledger keeps what was told).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -112,11 +111,11 @@ class TacticalServices(TrackServices):
         return TacticalConfig()
 
     def _volume_set(self, st: _TacticalState, now: datetime, lookahead_s: float) -> VolumeSet:
-        t = time.monotonic()
         if (
             st.volumes is not None
             and st.generation == self.index_generation
-            and t - st.built_at < REBUILD_EVERY_S
+            and st.built_at is not None
+            and 0 <= (now - st.built_at).total_seconds() < REBUILD_EVERY_S
         ):
             return st.volumes
         lo, hi = now, now + timedelta(seconds=HORIZON_S + lookahead_s)
@@ -129,7 +128,7 @@ class TacticalServices(TrackServices):
             if vols:
                 entries.append(ActivityVolumes(key.id, key.owner, vols))
         st.volumes = VolumeSet(entries)
-        st.generation, st.built_at = self.index_generation, t
+        st.generation, st.built_at = self.index_generation, now
         return st.volumes
 
     @staticmethod
@@ -359,4 +358,5 @@ class _TacticalState:
         self.notices: dict[tuple[Hashable, ...], list[UUID]] = {}
         self.volumes: VolumeSet | None = None
         self.generation = -1
-        self.built_at = 0.0
+        self.built_at: datetime | None = None
+        """The hub time the volume set was built for (rebuilt as the horizon moves on)."""
