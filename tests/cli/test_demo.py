@@ -58,7 +58,10 @@ def test_demo_narration() -> None:
     assert "(policy for hazard: at least 6 h): LATE" in out
     assert "are left: INSUFFICIENT NOTICE" in out
     assert "Civil downloads its view of the ledger" in out
-    assert "PROXIMITY Civil CAL-01, Blue VIPER-1: separation lost in" in out
+    (prox, *_) = [line for line in out.splitlines() if "PROXIMITY" in line]
+    assert "Civil CAL-01" in prox
+    assert "Blue VIPER-1" in prox
+    assert ": separation lost in" in prox
     assert "INCURSION Green RELIEF-2 entering in" in out
     assert "Red's declared area" in out
     assert "disclosure recorded: Blue now sees the site's category (medical)" in out

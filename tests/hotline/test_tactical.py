@@ -7,7 +7,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from deconfliction.model import EscalationLevel, NoticeReason, NoticeStatus, Track, TrackSource
+import pytest
+
+from deconfliction.errors import InvalidPolicy
+from deconfliction.model import (
+    ActivityKind,
+    EscalationLevel,
+    NoticeReason,
+    NoticeStatus,
+    Policy,
+    Track,
+    TrackSource,
+)
 from tests.hotline.conftest import Hub, circle, draft
 
 HERE = (2.0, 50.0)
@@ -134,3 +145,68 @@ def test_a_volume_that_opens_later_is_watched_once_it_comes_near(hub: Hub) -> No
     (a,) = h.open_alerts(green)
     assert a["kind"] == "incursion"
     assert 55 <= a["time_to_s"] <= 61
+
+
+def test_separation_follows_the_kinds_the_tracks_fly_for(hub: Hub) -> None:
+    """Two UAS flying for UAS operations 2 km apart: within 5 NM, but not within the UAS
+    operation's 1 NM — no alert; an unlinked aircraft at the same distance: an alert (the
+    mixed pair takes the larger minima)."""
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    uas = ActivityKind.UAS_OPERATION
+    near = circle(*HERE, r=10_000.0, start_min=-5, hours=2, hi_ft=2_000)
+    b_op = h.file(blue, draft(near, kind=uas)).activity
+    g_op = h.file(green, draft(near, kind=uas)).activity
+    east = HERE[0] + 2_000 / 71_500  # ~2 km east at 50°N
+    _report(hub, blue, _track(hub, blue, "B-UAS", *HERE, activity_id=b_op.id))
+    _report(hub, green, _track(hub, green, "G-UAS", east, HERE[1], activity_id=g_op.id))
+    h.tactical_tick()
+    assert [a for a in h.open_alerts(blue) if a["kind"] == "proximity"] == []
+    hub.clock.advance(seconds=1)
+    _report(hub, green, _track(hub, green, "G-AC", east, HERE[1]))  # unlinked: 5 NM
+    h.tactical_tick()
+    (a,) = [a for a in h.open_alerts(blue) if a["kind"] == "proximity"]
+    assert {t["key"] for t in a["tracks"]} == {"B-UAS", "G-AC"}
+
+
+def test_a_very_fast_track_does_not_stop_the_cycle(tmp_path: Any) -> None:
+    """Mach 3 over a 10-minute look-ahead reaches 600 km: the volume set is sized for the
+    fastest report the hub takes, so the cycle runs (it would refuse a longer reach)."""
+    from tests.hotline.conftest import make_hub
+
+    hub = make_hub(tmp_path, Policy.from_toml("[tracks]\nlookahead_s = 600\n"))
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    west = HERE[0] - 0.5
+    fast = _track(hub, green, "MACH3", west, HERE[1], ground_speed_mps=1_000.0, track_deg=90.0)
+    _report(hub, green, fast)
+    tick = h.tactical_tick()
+    assert tick.raised == 1
+    assert h.open_alerts(green)[0]["kind"] == "incursion"
+
+
+def test_the_look_ahead_comes_from_the_policy(tmp_path: Any) -> None:
+    from tests.hotline.conftest import make_hub
+
+    policy = Policy.from_toml("[tracks]\nlookahead_s = 30\n")
+    hub = make_hub(tmp_path, policy)
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    west = HERE[0] - 10_000 / 71_500  # ~10 km west of the centre, 8 km from the edge
+    _report(
+        hub, green, _track(hub, green, "G1", west, HERE[1], ground_speed_mps=100.0, track_deg=90.0)
+    )
+    assert h.tactical_tick().raised == 0  # 80 s away: beyond 30 s
+    hub.clock.advance(seconds=60)
+    _report(
+        hub,
+        green,
+        _track(
+            hub, green, "G1", west + 6_000 / 71_500, HERE[1], ground_speed_mps=100.0, track_deg=90.0
+        ),
+    )
+    assert h.tactical_tick().raised == 1  # 20 s away
+    with pytest.raises(InvalidPolicy):
+        Policy.from_toml("[tracks]\nlookahead_s = 900\n")

@@ -34,6 +34,8 @@ from deconfliction.detect import (
     Alert,
     AlertBook,
     AlertKind,
+    ProximityRules,
+    Separation,
     Subject,
     SubjectKind,
     TacticalConfig,
@@ -44,9 +46,19 @@ from deconfliction.detect import (
 from deconfliction.hotline._json import iso, notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Transaction
 from deconfliction.hotline._tracks import TrackServices
-from deconfliction.model import Activity, Notice, NoticeReason, NoticeStatus, Track
+from deconfliction.model import (
+    MAX_ASSET_SPEED_MPS,
+    Activity,
+    Notice,
+    NoticeReason,
+    NoticeStatus,
+    Track,
+)
 
 __all__ = ["UPDATE_EVERY_S", "TacticalServices", "TickResult", "alert_json"]
+
+UNLINKED = "unlinked"
+"""The kind of a track that flies for no activity."""
 
 UPDATE_EVERY_S = 10.0
 """Least time between two ``alert.updated`` events of one alert."""
@@ -107,8 +119,31 @@ class TacticalServices(TrackServices):
         super().__init__(*args, **kwargs)
         self._tactical = _TacticalState()
 
-    def _config(self) -> TacticalConfig:
-        return TacticalConfig()
+    def _config(self, kinds: set[str]) -> TacticalConfig:
+        """The cycle's settings: the policy's look-ahead; separation minima per pair of
+        track kinds — a track flying for an activity has that kind's buffers (a UAS
+        operation's 1 NM / 500 ft by default), an unlinked one the ICAO 5 NM / 1,000 ft,
+        and a mixed pair the larger of each (never less than either side needs)."""
+
+        def minima(kind: str) -> Separation:
+            if kind == UNLINKED:
+                return Separation()
+            b = self.policy.for_kind(kind).buffers
+            return Separation(b.horizontal_m, b.vertical_m)
+
+        by_kinds = {}
+        for a in kinds:
+            for b in kinds:
+                sa, sb = minima(a), minima(b)
+                by_kinds[(a, b)] = Separation(
+                    max(sa.horizontal_m, sb.horizontal_m), max(sa.vertical_m, sb.vertical_m)
+                )
+        rules = ProximityRules(Separation(), by_kinds)
+        return TacticalConfig(lookahead_s=self.policy.tracks.lookahead_s, proximity=rules)
+
+    def _kind_of(self, t: Track) -> str:
+        kind = None if t.activity_id is None else self._kinds.get(t.activity_id)
+        return UNLINKED if kind is None else kind.value
 
     def _volume_set(self, st: _TacticalState, now: datetime, lookahead_s: float) -> VolumeSet:
         if (
@@ -127,12 +162,13 @@ class TacticalServices(TrackServices):
             vols = [v for v in self.index.volumes(key) if v.time.start < hi and v.time.end > lo]
             if vols:
                 entries.append(ActivityVolumes(key.id, key.owner, vols))
-        st.volumes = VolumeSet(entries)
+        # reach: the fastest track a report may carry, over the look-ahead (one fast track
+        # must never stop the cycle for everyone)
+        st.volumes = VolumeSet(entries, max_reach_m=MAX_ASSET_SPEED_MPS * lookahead_s + 10_000)
         st.generation, st.built_at = self.index_generation, now
         return st.volumes
 
-    @staticmethod
-    def _trackset(tracks: list[Track]) -> TrackSet:
+    def _trackset(self, tracks: list[Track]) -> TrackSet:
         usable = [t for t in tracks if t.altitude_m is not None and not t.on_ground]
         return TrackSet.from_columns(
             ids=[t.ident for t in usable],
@@ -145,6 +181,7 @@ class TacticalServices(TrackServices):
             vs_mps=[t.vertical_rate_mps or 0.0 for t in usable],
             time_s=[t.time.timestamp() for t in usable],
             activity=[t.activity_id for t in usable],
+            kind=[self._kind_of(t) for t in usable],
         )
 
     def tactical_tick(self) -> TickResult:
@@ -152,8 +189,8 @@ class TacticalServices(TrackServices):
         st = self._tactical
         with st.lock:  # one cycle at a time
             now = self._now()
-            cfg = self._config()
             tracks = self._trackset(self.fresh_tracks(now))
+            cfg = self._config(set(tracks.kinds))
             volumes = self._volume_set(st, now, cfg.lookahead_s)
             cycle = tactical_cycle(tracks, volumes, now.timestamp(), cfg)
             upd = st.book.update(cycle.alerts(), now.timestamp())

@@ -55,6 +55,7 @@ max_future_s = 10            # a report timed further ahead of the hub clock is 
 max_past_s = 300             # a report older than this on arrival is refused
 max_batch = 10000            # reports per ingest request (a larger batch is refused whole)
 alert_deadline_s = 120       # an alert's notice is to be acknowledged within this (then escalated)
+lookahead_s = 120            # how far ahead tracks are extrapolated for proximity and incursion
 
 [kinds.ground_movement]
 min_lead_time_min = 2880     # 48 h: humanitarian movement notification practice
@@ -241,12 +242,19 @@ def _links(builtin: Mapping[str, Any], table: object) -> tuple[float, float]:
 def _tracks(builtin: Mapping[str, Any], table: object) -> TrackPolicy:
     if not isinstance(table, Mapping):
         raise InvalidPolicy("tracks", "must be a table")
-    keys = ("stale_after_s", "max_future_s", "max_past_s", "max_batch", "alert_deadline_s")
+    keys = (
+        "stale_after_s",
+        "max_future_s",
+        "max_past_s",
+        "max_batch",
+        "alert_deadline_s",
+        "lookahead_s",
+    )
     unknown = sorted(set(table) - set(keys))
     if unknown:
         raise InvalidPolicy(f"tracks.{unknown[0]}", f"unknown key (known: {', '.join(keys)})")
     merged = {**builtin, **table}
-    for k in (*keys[:3], keys[4]):
+    for k in (*keys[:3], *keys[4:]):
         v = merged[k]
         if isinstance(v, int) and not isinstance(v, bool):
             merged[k] = float(v)

@@ -195,7 +195,8 @@ class TrackPolicy:
     refused (5 min: a feed that late is replaying, not reporting). ``max_batch`` — reports
     per ingest request. ``alert_deadline_s`` — a tactical alert's notice is to be
     acknowledged within this, then goes up the recipient's escalation ladder (2 min: the
-    look-ahead of the alert itself).
+    look-ahead of the alert itself). ``lookahead_s`` — how far ahead the tactical engine
+    extrapolates tracks (120 s: short-term conflict alert practice; at most 600 s).
     """
 
     stale_after_s: float = 30.0
@@ -203,6 +204,7 @@ class TrackPolicy:
     max_past_s: float = 300.0
     max_batch: int = 10_000
     alert_deadline_s: float = 120.0
+    lookahead_s: float = 120.0
 
     def __post_init__(self) -> None:
         for name, lo in (
@@ -210,12 +212,15 @@ class TrackPolicy:
             ("max_future_s", 0.0),
             ("max_past_s", 1e-9),
             ("alert_deadline_s", 1e-9),
+            ("lookahead_s", 1e-9),
         ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 raise InvalidPolicy(f"tracks.{name}", "must be a finite number")
             if v < lo:
                 raise InvalidPolicy(f"tracks.{name}", "must be > 0" if lo else "must be ≥ 0")
+        if self.lookahead_s > 600:
+            raise InvalidPolicy("tracks.lookahead_s", "must be at most 600 s")
         b: object = self.max_batch
         if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 1_000_000:
             raise InvalidPolicy("tracks.max_batch", "must be an integer from 1 to 1000000")
