@@ -56,12 +56,11 @@ ops = st.lists(
 )
 
 
-@settings(max_examples=60)
-@given(scenes(max_size=14), ops, buffers_st, st.data())
-def test_query_equals_brute_force_under_interleaved_writes(scene, operations, buffers, data):
-    index = VolumeIndex(cell_m=data.draw(st.sampled_from([1_000.0, 100_000.0])), bucket_s=3_600.0)
+def _apply(
+    index: VolumeIndex, operations: list[tuple[str, int]], pool: list[Volume4D]
+) -> dict[int, list[Volume4D]]:
+    """Run ``operations`` on ``index``; return what it should hold, by key."""
     stored: dict[int, list[Volume4D]] = {}
-    pool = list(scene)
     for op, key in operations:
         vols = [pool[(key + j) % len(pool)] for j in range(1 + key % 3)]
         if op == "add" and key not in stored:
@@ -73,6 +72,14 @@ def test_query_equals_brute_force_under_interleaved_writes(scene, operations, bu
         elif op == "replace":
             index.replace(key, vols[::-1])
             stored[key] = vols[::-1]
+    return stored
+
+
+@settings(max_examples=60)
+@given(scenes(max_size=14), ops, buffers_st, st.data())
+def test_query_equals_brute_force_under_interleaved_writes(scene, operations, buffers, data):
+    index = VolumeIndex(cell_m=data.draw(st.sampled_from([1_000.0, 100_000.0])), bucket_s=3_600.0)
+    stored = _apply(index, operations, list(scene))
     assert len(index) == len(stored)
     assert index.volume_count == sum(len(v) for v in stored.values())
     b = Buffers(*buffers)
@@ -96,19 +103,7 @@ def test_keys_open_between_equals_brute_force(scene, operations, start, length):
     """The keys with a volume open in a time range, under interleaved writes, equal a
     brute-force look at every stored volume's window."""
     index = VolumeIndex(bucket_s=3_600.0)
-    stored: dict[int, list[Volume4D]] = {}
-    pool = list(scene)
-    for op, key in operations:
-        vols = [pool[(key + j) % len(pool)] for j in range(1 + key % 3)]
-        if op == "add" and key not in stored:
-            index.add(key, vols)
-            stored[key] = vols
-        elif op == "remove" and key in stored:
-            index.remove(key)
-            del stored[key]
-        elif op == "replace":
-            index.replace(key, vols[::-1])
-            stored[key] = vols[::-1]
+    stored = _apply(index, operations, list(scene))
     t0 = EPOCH + start
     t1 = t0 + length
     expected = {

@@ -185,7 +185,7 @@ def create_app(
         app.state.webhooks = worker
         delivering = asyncio.create_task(worker.run())
         extra = [
-            asyncio.create_task(_guarded(getattr(b, "__name__", repr(b)), b, hotline))
+            asyncio.create_task(_guarded(getattr(b, "__name__", type(b).__name__), b, hotline))
             for b in background
         ]
         try:

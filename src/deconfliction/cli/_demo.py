@@ -336,7 +336,7 @@ def run_scenario(
 
         # -- the live picture: own aircraft and real traffic, tactical alerts
         say.step("Live tracks: the parties' own aircraft and real ADS-B traffic (POST /v1/tracks).")
-        live = res.live = LivePicture(make, res.tokens, say.say)
+        live = res.live = LivePicture(make, res.tokens, ids, say.say)
         live.load_traffic()
         res.steps.append(play_live(live, ids, say.say))
 

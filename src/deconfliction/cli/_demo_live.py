@@ -18,12 +18,15 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from deconfliction.cli._client import HubClient
 from deconfliction.errors import DeconflictionError
-from deconfliction.interop import fetch_samples, iter_sample_records
+from deconfliction.hotline import track_json
+from deconfliction.interop import fetch_samples, iter_sample_records, track_from_sample
+from deconfliction.model import Track
 
 __all__ = ["LivePicture", "describe", "play_live"]
 
@@ -61,9 +64,11 @@ class LivePicture:
         self,
         make: Callable[[str], HubClient],
         tokens: Mapping[str, str],
+        ids: Mapping[str, str],
         say: Callable[[str], None],
     ) -> None:
         self._clients = {name: make(token) for name, token in tokens.items()}
+        self._civil = UUID(ids["Civil"])
         self._say = say
         self._t0 = time.time()
         self._frames: list[list[dict[str, Any]]] = []
@@ -99,35 +104,19 @@ class LivePicture:
         return True
 
     def _traffic(self, now: float) -> list[dict[str, Any]]:
+        """This second's frame of the recording, shifted to now, as Civil's reports (read
+        by the feeds' own sample parser, noise filter included)."""
         if not self._frames:
             return []
         i = int(now - self._t0) % REPLAY_S
-        shift = now - (REPLAY_FROM.timestamp() + i)
+        shift = timedelta(seconds=now - (REPLAY_FROM.timestamp() + i))
         items = []
         for r in self._frames[i]:
-            if r.get("latitude") is None or r.get("longitude") is None:
-                continue
-            t = r["timestamp"] / 1000 + shift
-            item: dict[str, Any] = {
-                "key": str(r["icao24"]).lower(),
-                "time": datetime.fromtimestamp(min(t, now), UTC).isoformat(),
-                "lat": r["latitude"],
-                "lon": r["longitude"],
-                "source": "opensky",
-                "altitude_ref": "barometric",
-                "on_ground": bool(r.get("onground")),
-            }
-            for src, dst in (
-                ("altitude", "altitude_ft"),
-                ("groundspeed", "ground_speed_kt"),
-                ("track", "track_deg"),
-                ("vertical_rate", "vertical_rate_fpm"),
-            ):
-                if isinstance(r.get(src), int | float):
-                    item[dst] = r[src]
-            if isinstance(r.get("callsign"), str) and r["callsign"].strip():
-                item["callsign"] = r["callsign"].strip()
-            items.append(item)
+            t = track_from_sample(r, self._civil, shift=shift)
+            if isinstance(t, Track):
+                item = track_json(t)
+                del item["party"]  # the token says whose it is
+                items.append(item)
         return items
 
     # -- posting ---------------------------------------------------------------------------

@@ -260,13 +260,13 @@ class Core:
 
     def _tracked_assets(self, now: datetime) -> list[Asset]:
         """The assets, each at its live track's position when a fresher one is held (a
-        track whose key is the asset's ref, of the same party, not stale)."""
+        track whose key is the asset's ref, of the same party, not stale). Looks up each
+        asset's track: a filing never copies the whole track table."""
         stale_s = self.policy.tracks.stale_after_s
         with self._track_lock:
-            tracks = dict(self._tracks)
+            pairs = [(a, self._tracks.get((a.owner, a.ref))) for a in self._assets.values()]
         out = []
-        for a in self._assets.values():
-            t = tracks.get((a.owner, a.ref))
+        for a, t in pairs:
             if (
                 t is not None
                 and t.time > a.reported_at

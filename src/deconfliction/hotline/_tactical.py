@@ -232,20 +232,16 @@ class TacticalServices(TrackServices):
         ) -> None:
             del after
             for kind, a in changes:
-                body = alert_json(
-                    a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
-                )
-                if kind == "alert.raised":
+                if kind == "alert.raised" or a.key not in st.audience:
                     st.audience[a.key] = self._audience(tx, a)
                     st.ids[a.key] = uuid4()
-                parties = sorted(st.audience.get(a.key) or self._audience(tx, a), key=str)
-                body["parties"] = [str(p) for p in parties]
-                body["id"] = str(st.ids.setdefault(a.key, uuid4()))
+                parties = sorted(st.audience[a.key], key=str)
+                body = st.body(a)
                 if kind == "alert.raised":
                     st.notices[a.key] = self._raise(tx, now, events, a, body, parties)
                     continue
                 if kind == "alert.cleared":
-                    self._clear(tx, now, events, st.notices.pop(a.key, []), body)
+                    self._clear(tx, now, events, st.notices.pop(a.key, []))
                     st.audience.pop(a.key, None)
                     st.ids.pop(a.key, None)
                 items = [(p, kind, {"alert": body}) for p in parties]
@@ -312,12 +308,10 @@ class TacticalServices(TrackServices):
         now: datetime,
         events: list[Event],
         notice_ids: list[UUID],
-        body: dict[str, Any],
     ) -> None:
         """The alert is over: its notices still unanswered are superseded (they would
         otherwise climb the ladder for a situation that has ended; the ledger keeps that
         they were never answered)."""
-        del body
         for nid in notice_ids:
             n = tx.get_notice(nid)
             if n is None or n.answered or n.status in _FINAL:
@@ -371,15 +365,7 @@ class TacticalServices(TrackServices):
                 for a in st.open.values()
                 if p.party_id in st.audience.get(a.key, frozenset(a.parties))
             ]
-            out = []
-            for a in sorted(mine, key=lambda a: (a.kind.value, str(a.key))):
-                body = alert_json(
-                    a, since=st.book.first_seen(a.key), contingent=st.book.is_contingent(a.key)
-                )
-                body["parties"] = sorted(str(x) for x in st.audience.get(a.key, a.parties))
-                body["id"] = None if a.key not in st.ids else str(st.ids[a.key])
-                out.append(body)
-            return out
+            return [st.body(a) for a in sorted(mine, key=lambda a: (a.kind.value, str(a.key)))]
 
 
 class _TacticalState:
@@ -397,3 +383,12 @@ class _TacticalState:
         self.generation = -1
         self.built_at: datetime | None = None
         """The hub time the volume set was built for (rebuilt as the horizon moves on)."""
+
+    def body(self, a: Alert) -> dict[str, Any]:
+        """``a`` as told: its figures, since when, whether contingent, who is told, its id."""
+        out = alert_json(
+            a, since=self.book.first_seen(a.key), contingent=self.book.is_contingent(a.key)
+        )
+        out["parties"] = sorted(str(x) for x in self.audience.get(a.key, a.parties))
+        out["id"] = None if a.key not in self.ids else str(self.ids[a.key])
+        return out

@@ -146,10 +146,6 @@ class Feeds:
     configs: list[FeedConfig]
     stats: dict[str, FeedStats] = field(default_factory=dict)
 
-    @property
-    def __name__(self) -> str:
-        return "feeds"
-
     def _party(self, hotline: Hotline, ref: str) -> UUID:
         with hotline.store.read() as tx:
             parties = tx.list_parties()
