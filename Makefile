@@ -18,7 +18,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test demo bench postgis fmt clean distclean
+.PHONY: help install lock lock-upgrade lint test demo bench postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -71,7 +71,8 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
 	exit $$status
 
 # Runs lint and the test suite (both, even if lint fails) and fails if either failed.
-test: $(STAMP)  ## lint, then the test suite (tests/ and doctests in src/)
+# The console's browser tests drive Debian's Chromium: installed first when missing.
+test: $(STAMP) chromium  ## lint, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
@@ -98,6 +99,23 @@ postgis:  ## install PostgreSQL 15 + PostGIS 3 from Debian if missing
 		$(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql postgresql-15-postgis-3; \
 	fi
+
+# Debian's Chromium for the console's browser tests (Playwright drives /usr/bin/chromium;
+# its own browser downloads are never used). Installed only if missing.
+chromium:  ## install Debian's chromium if /usr/bin/chromium is missing
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Chromium present (/usr/bin/chromium)"; \
+	else \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			chromium fonts-liberation; \
+	fi
+
+# The console's third-party files (Leaflet, Leaflet-Geoman, topojson-client, Natural Earth)
+# are committed under src/deconfliction/web/static/vendor; this re-takes them from the npm
+# registry at the versions web/package-lock.json pins (needs Node.js and npm; not by CI).
+vendor:  ## re-vendor the console's map library and basemap from npm (web/package-lock.json)
+	cd web && npm ci --no-audit --no-fund && node vendor.mjs
 
 bench: $(STAMP) postgis  ## run the strategic benchmark (pass options in BENCH_ARGS=...)
 	$(BIN)/python bench/strategic.py $(BENCH_ARGS)

@@ -289,12 +289,24 @@ PINNED = {
     ],
     "api": [
         "Background",
+        "Caller",
+        "HotlineDep",
         "Settings",
         "build_hotline",
         "configure_logging",
         "create_app",
         "load_policy",
         "load_settings",
+    ],
+    "web": [
+        "create_console_app",
+        "mount_console",
+        "console_csp",
+        "STATIC_DIR",
+        "TileSource",
+        "open_tiles",
+        "report_html",
+        "render_report",
     ],
 }
 

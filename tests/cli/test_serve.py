@@ -20,7 +20,9 @@ def test_serve_on_an_empty_store_hints_at_admin_init(tmp_path: Path) -> None:
             f"the hub has no parties yet: run `deconfliction admin init --data-dir {tmp_path / 'd'}` "
             "for the first admin token"
         )
-        assert lines[1] == f"serving on {url} (API docs: {url}/docs); Ctrl-C to stop"
+        assert (
+            lines[1] == f"serving on {url} (console: {url}/, API docs: {url}/docs); Ctrl-C to stop"
+        )
         assert httpx.get(f"{url}/docs").status_code == 200
     finally:
         stop(proc)
@@ -32,7 +34,9 @@ def test_serve_after_init_says_nothing_about_init(tmp_path: Path) -> None:
     policy.write_text("[defaults]\nmin_lead_time_min = 5\n")
     proc, url, lines = start_serve(tmp_path, "--policy", str(policy))
     try:
-        assert lines == [f"serving on {url} (API docs: {url}/docs); Ctrl-C to stop"]
+        assert lines == [
+            f"serving on {url} (console: {url}/, API docs: {url}/docs); Ctrl-C to stop"
+        ]
     finally:
         stop(proc)
 

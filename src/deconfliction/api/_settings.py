@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     feeds: Path | None = None
     """A TOML file of surveillance feeds to read (SBS-1, aircraft.json), each attributed to
     a party (see the README); default: none."""
+    tiles: str | None = None
+    """The console's basemap tiles beyond the shipped Natural Earth outlines: a local raster
+    ``.mbtiles`` or ``.pmtiles`` file (served by the hub at ``/tiles/{z}/{x}/{y}``) or a tile
+    URL template with ``{z}``, ``{x}`` and ``{y}``; default: none (works with no internet)."""
+    tiles_attribution: str = Field(default="", max_length=500)
+    """The credit the tile source asks for, shown on the map."""
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     """Requests with a larger body get 413."""
     max_track_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)

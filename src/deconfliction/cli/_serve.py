@@ -19,8 +19,8 @@ import uvicorn
 from deconfliction.api import Settings, build_hotline, load_settings
 from deconfliction.bus import InProcessBus
 from deconfliction.cli._errors import CliError, Unreachable
-from deconfliction.interop import create_hub_app
 from deconfliction.model import DEFAULT_POLICY_TOML
+from deconfliction.web import create_console_app
 
 __all__ = [
     "HubThread",
@@ -51,7 +51,7 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         "database_url": args.database_url,
         "policy": args.policy,
     }
-    for key in ("host", "port", "feeds"):
+    for key in ("host", "port", "feeds", "tiles"):
         overrides[key] = getattr(args, key, None)
     return load_settings(args.config, **(overrides | extra))
 
@@ -88,7 +88,7 @@ class HubThread:
     def __init__(self, settings: Settings, *, log_level: str = "warning") -> None:
         self.sock = listen(settings.host, settings.port)
         self.url = url_of(self.sock)
-        config = uvicorn.Config(create_hub_app(settings), log_level=log_level, lifespan="on")
+        config = uvicorn.Config(create_console_app(settings), log_level=log_level, lifespan="on")
         self.server = uvicorn.Server(config)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="hub", daemon=True)
@@ -136,8 +136,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             "admin token",
             file=out,
         )
-    print(f"serving on {url} (API docs: {url}/docs); Ctrl-C to stop", file=out, flush=True)
-    config = uvicorn.Config(create_hub_app(settings), log_level=args.log_level, lifespan="on")
+    print(
+        f"serving on {url} (console: {url}/, API docs: {url}/docs); Ctrl-C to stop",
+        file=out,
+        flush=True,
+    )
+    config = uvicorn.Config(create_console_app(settings), log_level=args.log_level, lifespan="on")
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
@@ -158,6 +162,11 @@ def add_serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--port", type=int, help="port (default 8000; 0 = any free port)")
     s.add_argument(
         "--feeds", type=Path, help="surveillance feeds TOML (SBS-1, aircraft.json; see README)"
+    )
+    s.add_argument(
+        "--tiles",
+        help="the console's basemap: a raster .mbtiles/.pmtiles file or an http(s) tile URL "
+        "template with {z}/{x}/{y} (default: the shipped Natural Earth outlines)",
     )
     add_store_flags(s)
     s.add_argument(

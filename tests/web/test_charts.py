@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pyproj import Geod
 
-from deconfliction.cli._charts import footprint_ring, graticule_step, map_png, timeline_png
+from deconfliction.web._charts import footprint_ring, graticule_step, map_png, timeline_png
 
 PNG = b"\x89PNG\r\n\x1a\n"
 GEOD = Geod(ellps="WGS84")
