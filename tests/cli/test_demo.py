@@ -68,6 +68,7 @@ def test_demo_narration() -> None:
     assert "conflict with the hospital resolved" in out
     assert "Green's earlier notice: superseded" in out
     assert "API docs: http://127.0.0.1:" in out
+    assert "The console: open http://127.0.0.1:" in out
     assert out.count("    admin  dh_") == 1
     assert "Serving until Ctrl-C" not in out
 

@@ -198,3 +198,35 @@ def test_the_console_is_served_with_a_strict_policy(console_hub: object) -> None
     assert httpx.get(url + "/console/config.json").json()["tiles"] is None
     # The API's own responses keep theirs (the docs page loads its viewer).
     assert "content-security-policy" not in httpx.get(url + "/healthz").headers
+
+
+_UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_is_labelled_and_the_panels_work_by_keyboard(
+    consoles: Consoles, console_parties: dict[str, Party]
+) -> None:
+    page = consoles.open(console_parties["Green"].operator)
+    for tab in ("Inbox", "Activities", "New activity", "Details"):
+        page.get_by_role("tab", name=tab).click()
+        assert page.evaluate(_UNLABELLED) == [], tab
+    # The tabs move with the arrow keys, as a tablist does.
+    page.get_by_role("tab", name="Inbox").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Activities")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#panel-activities")).to_be_visible()
+    # An area typed instead of drawn (no pointer needed), checked with the keyboard alone.
+    page.get_by_role("tab", name="New activity").click()
+    page.get_by_label("Area as text").fill("10.5,-140.5; 10.5,-140.4; 10.6,-140.4")
+    page.get_by_role("button", name="Use", exact=True).press("Enter")
+    expect(page.locator("#draw-shape")).to_contain_text("Polygon with 3 corners")
+    page.get_by_label("Title", exact=True).fill("Keyboard filing")
+    page.get_by_role("button", name="Check conflicts").press("Enter")
+    expect(page.locator("[data-check=done]")).to_have_attribute("data-conflicts", "0")
+    page.get_by_label("Area as text").fill("91,0; 1,1; 2,2")
+    page.get_by_role("button", name="Use", exact=True).press("Enter")
+    expect(page.locator("#draw-shape")).to_contain_text("Not understood")

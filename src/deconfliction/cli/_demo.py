@@ -442,6 +442,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def _print_access(res: ScenarioResult, out: TextIO, *, serving: bool) -> None:
     print(f"\nThe hub: {res.url}   API docs: {res.url}/docs", file=out)
+    print(f"The console: open {res.url}/ in a browser and sign in with a token below", file=out)
     print("Tokens (operator role; the admin's manages parties and tokens):", file=out)
     for name, token in [*res.tokens.items(), ("admin", res.admin_token)]:
         print(f"    {name:<6} {token}", file=out)

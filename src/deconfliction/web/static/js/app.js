@@ -389,8 +389,9 @@ class Console {
       : `${this.timeOffsetMin > 0 ? "+" : "−"}${Math.floor(Math.abs(this.timeOffsetMin) / 60)} h ${Math.abs(this.timeOffsetMin) % 60} min`;
     $("time-value").textContent = `${utc(t)} — ${rel}`;
     const num = (id) => ($(id).value === "" ? null : Number($(id).value));
-    this.volumes.setFilter(t, num("alt-min"), num("alt-max"));
-    if (apply) performance.mark("console-filter");
+    if (apply || t.getTime() >= this.volumes.nextChange) {
+      this.volumes.setFilter(t, num("alt-min"), num("alt-max"));
+    }
   }
 
   wireUi() {

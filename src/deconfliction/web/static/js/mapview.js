@@ -73,6 +73,7 @@ export class Volumes {
     this.overlaps = L.layerGroup().addTo(map);
     this.items = [];
     this.time = new Date();
+    this.nextChange = Infinity;
     this.altMinFt = null;
     this.altMaxFt = null;
     this.status = document.getElementById("map-status");
@@ -133,21 +134,29 @@ export class Volumes {
 
   // Show each volume live at the map time whose altitude band meets the filter.
   apply() {
+    performance.mark("console-filter-start");
     const t = this.time.getTime();
     const lo = this.altMinFt === null ? -Infinity : this.altMinFt * FT;
     const hi = this.altMaxFt === null ? Infinity : this.altMaxFt * FT;
     let shown = 0;
+    let next = Infinity;  // the next start or end after the map time: the live map re-filters then
     for (const it of this.items) {
-      const live = it.start.getTime() <= t && t < it.end.getTime() && it.band[0] <= hi && it.band[1] >= lo;
+      const s = it.start.getTime();
+      const e = it.end.getTime();
+      if (s > t && s < next) next = s;
+      if (e > t && e < next) next = e;
+      const live = s <= t && t < e && it.band[0] <= hi && it.band[1] >= lo;
       const on = this.group.hasLayer(it.layer);
       if (live && !on) this.group.addLayer(it.layer);
       else if (!live && on) this.group.removeLayer(it.layer);
       if (live) shown += 1;
     }
     this.shown = shown;
+    this.nextChange = next;
     this.status.textContent = `${shown} of ${this.items.length} volumes live at ${utc(this.time)}`;
     this.status.dataset.shown = String(shown);
     this.status.dataset.total = String(this.items.length);
+    performance.measure("console-filter", "console-filter-start");
   }
 
   focus(kind, id) {
