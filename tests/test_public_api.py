@@ -286,6 +286,13 @@ PINNED = {
         "sbs_client",
         "surveillance_track",
         "track_from_sample",
+        "MAX_KML_BYTES",
+        "NOTAM_CODES",
+        "activity_kml",
+        "kmz",
+        "notam_text",
+        "read_kml",
+        "site_kml",
     ],
     "api": [
         "Background",

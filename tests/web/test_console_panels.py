@@ -34,6 +34,13 @@ def test_timeline_report_and_lifecycle_from_the_details_panel(
     assert "Blue survey flight" in html
     assert "<img" in html  # the pictures are embedded
 
+    with page.expect_download() as kml:
+        page.get_by_role("button", name="Download KML").click()
+    assert b"<kml" in Path(kml.value.path()).read_bytes()[:200]
+    page.get_by_role("button", name="NOTAM draft").click()
+    expect(page.locator("#notam")).to_contain_text("NOTAMN")
+    expect(page.locator("#notam")).to_contain_text("Q) ZZZZ/QWELW/")
+
     page.get_by_role("button", name="Activate").click()
     expect(details).to_contain_text("active")
     page.get_by_role("button", name="End", exact=True).click()

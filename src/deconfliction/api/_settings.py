@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     feeds: Path | None = None
     """A TOML file of surveillance feeds to read (SBS-1, aircraft.json), each attributed to
     a party (see the README); default: none."""
+    notam_fir: str = Field(default="ZZZZ", pattern="^[A-Za-z]{4}$")
+    """The FIR a NOTAM draft names in Q) and A) unless the request gives one (ZZZZ: none)."""
     tiles: str | None = None
     """The console's basemap tiles beyond the shipped Natural Earth outlines: a local raster
     ``.mbtiles`` or ``.pmtiles`` file (served by the hub at ``/tiles/{z}/{x}/{y}``) or a tile

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from deconfliction.cli._client import HubClient
-from deconfliction.cli._files import load_activity_body, parse_duration
+from deconfliction.cli._errors import UsageError
+from deconfliction.cli._files import atomic_file, check_out_path, load_activity_body, parse_duration
 from deconfliction.cli._output import fmt_duration, fmt_time, print_json, table
 from deconfliction.model import ActivityKind, Priority
 
@@ -130,6 +132,8 @@ def _body(args: argparse.Namespace, fallback: Mapping[str, Any] | None = None) -
         remarks=args.remarks,
         start_in_s=None if args.start_in is None else parse_duration(args.start_in),
         fallback=fallback,
+        lower=args.lower,
+        upper=args.upper,
     )
 
 
@@ -151,6 +155,37 @@ def cmd_file(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
         print_json(r, out)
     else:
         render_filing(r, hub.party_names(), out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
+    path: Path = args.out
+    check_out_path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".kml", ".kmz"):
+        data = hub.get_bytes(f"/v1/activities/{args.id}/{suffix[1:]}")
+    elif suffix in (".geojson", ".json"):
+        a = hub.get(f"/v1/activities/{args.id}")
+        doc = {k: a[k] for k in ("kind", "title", "priority")} | a["volumes"]
+        data = (json.dumps(doc, indent=2) + "\n").encode()
+    else:
+        raise UsageError(f"--out {path}: the suffix must be .kml, .kmz or .geojson")
+    with atomic_file(path) as f:
+        f.write(data)
+    if args.json:
+        print_json({"out": str(path), "activity": args.id, "bytes": len(data)}, out)
+    else:
+        print(f"wrote {path} ({len(data)} bytes)", file=out)
+    return 0
+
+
+def cmd_notam(args: argparse.Namespace, hub: HubClient, out: TextIO) -> int:
+    params = {"fir": args.fir, "code": args.code, "series": args.series, "number": args.number}
+    text = hub.get_bytes(f"/v1/activities/{args.id}/notam", **params).decode()
+    if args.json:
+        print_json({"activity": args.id, "notam": text}, out)
+    else:
+        out.write(text)
     return 0
 
 
@@ -267,7 +302,9 @@ def add_activity_parser(
     asub = p.add_subparsers(dest="activity_command", required=True, metavar="COMMAND")
 
     def content_flags(q: argparse.ArgumentParser) -> None:
-        q.add_argument("file", type=Path, help="GeoJSON FeatureCollection of the volumes")
+        q.add_argument(
+            "file", type=Path, help="the volumes: a GeoJSON FeatureCollection, or KML/KMZ"
+        )
         q.add_argument(
             "--kind", choices=[k.value for k in ActivityKind], help='default: the file\'s "kind"'
         )
@@ -288,6 +325,13 @@ def add_activity_parser(
             metavar="KEY",
             help="retry safely: same key + same body → same result",
         )
+        for which in ("lower", "upper"):
+            q.add_argument(
+                f"--{which}",
+                metavar="ALT",
+                help=f"KML: the {which} altitude of placemarks that give none "
+                "(SFC, FL95, 5000ft, 1500m)",
+            )
 
     f = asub.add_parser("file", parents=[common], help="file an activity from a GeoJSON file")
     content_flags(f)
@@ -315,6 +359,25 @@ def add_activity_parser(
         "--version", type=int, help="the version you are changing (default: the current one)"
     )
     am.set_defaults(client_cmd=cmd_amend)
+
+    ex = asub.add_parser(
+        "export", parents=[common], help="write an activity as KML, KMZ or GeoJSON"
+    )
+    ex.add_argument("id")
+    ex.add_argument(
+        "--out", type=Path, required=True, help="the file: .kml, .kmz or .geojson (by suffix)"
+    )
+    ex.set_defaults(client_cmd=cmd_export)
+
+    no = asub.add_parser(
+        "notam", parents=[common], help="an activity as an ICAO NOTAM draft (text)"
+    )
+    no.add_argument("id")
+    no.add_argument("--fir", help="ICAO FIR for Q) and A) (default: the hub's notam_fir)")
+    no.add_argument("--code", help="NOTAM code, e.g. QRTCA (default: by the activity's kind)")
+    no.add_argument("--series", default="X", help="NOTAM series letter (default X)")
+    no.add_argument("--number", type=int, default=0, help="NOTAM number (default 0: a draft)")
+    no.set_defaults(client_cmd=cmd_notam)
 
     for action, past, text in (
         ("activate", "activated", "mark an activity active (it has started)"),

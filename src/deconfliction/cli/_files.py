@@ -1,7 +1,9 @@
 """Reading activity files: a GeoJSON FeatureCollection of volumes → an ``ActivityIn`` body.
 
 The file is a FeatureCollection whose Features are the activity's volumes (see
-:mod:`deconfliction.geo` for their properties). The activity's ``kind``, ``title``,
+:mod:`deconfliction.geo` for their properties), or a KML/KMZ file read as one
+(:func:`deconfliction.interop.read_kml`; ``--lower``/``--upper`` give the altitudes its
+placemarks leave out). The activity's ``kind``, ``title``,
 ``priority`` and ``remarks`` may be top-level members of the FeatureCollection; flags
 override them. ``--start-in`` shifts every volume's times so that the earliest starts that
 long from now — so the example files can be filed on any day.
@@ -25,9 +27,17 @@ from typing import IO, Any
 from deconfliction.cli._errors import UsageError
 from deconfliction.errors import InvalidInput
 from deconfliction.geo import volume_from_geojson
+from deconfliction.interop import read_kml
 from deconfliction.model import ActivityKind, Priority
 
-__all__ = ["load_activity_body", "parse_duration", "read_json", "shift_times"]
+__all__ = [
+    "altitude_default",
+    "load_activity_body",
+    "parse_duration",
+    "read_json",
+    "read_volumes",
+    "shift_times",
+]
 
 _UNITS = {"d": 86_400.0, "h": 3_600.0, "min": 60.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(d|h|min|m|s)")
@@ -58,6 +68,39 @@ def read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: not JSON: {exc}") from None
+
+
+_ALTITUDE = re.compile(r"^\s*(?:(SFC)|FL\s*(\d+(?:\.\d+)?)|(-?\d+(?:\.\d+)?)\s*(ft|m)?)\s*$", re.I)
+
+
+def altitude_default(text: str, which: str) -> tuple[str, float]:
+    """``SFC``, ``FL95``, ``5000ft``, ``1500m`` (or ``1500``: metres) as the volume property
+    it sets: ``("altitude_lower_fl", 95.0)`` for ``which="lower"``."""
+    m = _ALTITUDE.match(text)
+    if m is None:
+        raise UsageError(f"--{which} {text!r}: give SFC, FL<n>, <n>ft or <n>m")
+    if m[1]:
+        return f"altitude_{which}_m", 0.0
+    if m[2]:
+        return f"altitude_{which}_fl", float(m[2])
+    unit = (m[4] or "m").lower()
+    return f"altitude_{which}_{unit}", float(m[3])
+
+
+def read_volumes(path: Path, *, lower: str | None = None, upper: str | None = None) -> Any:
+    """A GeoJSON file, or a KML/KMZ file read as one (``lower``/``upper``: the altitudes of
+    placemarks that give none), or a one-line :class:`UsageError`."""
+    if path.suffix.lower() not in (".kml", ".kmz"):
+        return read_json(path)
+    defaults = dict(altitude_default(t, w) for t, w in ((lower, "lower"), (upper, "upper")) if t)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    try:
+        return read_kml(data, source=str(path), defaults=defaults)
+    except InvalidInput as exc:
+        raise UsageError(f"{exc.field}: {exc.reason}") from None
 
 
 def _parse_time(value: object, where: str) -> datetime:
@@ -113,6 +156,8 @@ def load_activity_body(
     start_in_s: float | None = None,
     fallback: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    lower: str | None = None,
+    upper: str | None = None,
 ) -> dict[str, Any]:
     """The request body for filing (or amending) the activity in ``path``.
 
@@ -120,7 +165,7 @@ def load_activity_body(
     member, else ``fallback`` (the current activity, when amending). Every volume is checked
     here first, so a bad file is an input error before anything is sent.
     """
-    doc = read_json(path)
+    doc = read_volumes(path, lower=lower, upper=upper)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise UsageError(f"{path}: must be a GeoJSON FeatureCollection of volumes")
     features = doc.get("features")

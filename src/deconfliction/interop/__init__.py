@@ -1,5 +1,6 @@
-"""Outside inputs and outputs: surveillance feeds (SBS-1, aircraft.json, OpenSky) and the
-recorded ADS-B samples used for replay.
+"""Outside inputs and outputs: surveillance feeds (SBS-1, aircraft.json, OpenSky), the
+recorded ADS-B samples used for replay, and the exchange formats (ICAO NOTAM drafts,
+KML/KMZ).
 
 Parsers are pure functions from bytes or text to :class:`~deconfliction.model.Track`
 reports attributed to a configured party, with a reason for each item they refuse; the
@@ -34,6 +35,8 @@ from deconfliction.interop._fetch import (
     samples_dir,
 )
 from deconfliction.interop._json_feeds import parse_aircraft_json, parse_opensky_states
+from deconfliction.interop._kml import MAX_KML_BYTES, activity_kml, kmz, read_kml, site_kml
+from deconfliction.interop._notam import NOTAM_CODES, notam_text
 from deconfliction.interop._samples import iter_json_array, iter_sample_records, track_from_sample
 from deconfliction.interop._sbs import SbsDecoder, decode_sbs_lines
 
@@ -64,4 +67,11 @@ __all__ = [
     "sbs_client",
     "surveillance_track",
     "track_from_sample",
+    "MAX_KML_BYTES",
+    "NOTAM_CODES",
+    "activity_kml",
+    "kmz",
+    "notam_text",
+    "read_kml",
+    "site_kml",
 ]

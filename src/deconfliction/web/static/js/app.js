@@ -357,13 +357,13 @@ class Console {
     }
   }
 
-  async downloadReport(id) {
+  async download(path, name) {
     try {
-      const res = await this.api.request("GET", `/console/activities/${id}/report`, { raw: true });
+      const res = await this.api.request("GET", path, { raw: true });
       const blob = await res.blob();
       const a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
-      a.download = `activity-${id}.html`;
+      a.download = name;
       document.body.appendChild(a);
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -438,7 +438,18 @@ class Console {
     else if (act === "overlap") this.showOverlap(id);
     else if (["activate", "end", "cancel"].includes(act)) this.lifecycle(act, id);
     else if (act === "amend") this.draw?.amend(this.selectedActivity);
-    else if (act === "report") this.downloadReport(id);
+    else if (act === "report") this.download(`/console/activities/${id}/report`, `activity-${id}.html`);
+    else if (act === "kml") this.download(`/v1/activities/${id}/kml`, `activity-${id}.kml`);
+    else if (act === "notam") {
+      try {
+        const res = await this.api.request("GET", `/v1/activities/${id}/notam`, { raw: true });
+        const pre = $("notam");
+        pre.textContent = await res.text();
+        pre.hidden = false;
+      } catch (err) {
+        this.report(err);
+      }
+    }
     else if (act === "timeline") {
       try {
         $("timeline").innerHTML = timelineHtml(await this.api.get(`/v1/activities/${id}/timeline`));

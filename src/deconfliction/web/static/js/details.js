@@ -52,7 +52,10 @@ export async function activityDetails(app, id) {
       ...(awaiting ? [["Not yet acknowledged by", awaiting]] : []),
     ])}
     <div class="row">${buttons}
-      <button type="button" data-act="zoom" data-id="${esc(a.id)}">Show on map</button></div>
+      <button type="button" data-act="zoom" data-id="${esc(a.id)}">Show on map</button>
+      <button type="button" data-act="kml" data-id="${esc(a.id)}">Download KML</button>
+      <button type="button" data-act="notam" data-id="${esc(a.id)}">NOTAM draft</button></div>
+    <pre id="notam" class="notam" hidden></pre>
     <p id="details-error" class="error" role="alert"></p>
     <h3>Volumes</h3><ol class="small">${vols}</ol>
     <h3>Conflicts</h3>${conflictRows ? `<ul class="small">${conflictRows}</ul>` : '<p class="muted small">None.</p>'}`;
