@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     feeds: Path | None = None
     """A TOML file of surveillance feeds to read (SBS-1, aircraft.json), each attributed to
     a party (see the README); default: none."""
+    cot: Path | None = None
+    """The Cursor-on-Target gateway's TOML file (listeners, parties, TAK servers; see the
+    README); default: no gateway."""
     notam_fir: str = Field(default="ZZZZ", pattern="^[A-Za-z]{4}$")
     """The FIR a NOTAM draft names in Q) and A) unless the request gives one (ZZZZ: none)."""
     tiles: str | None = None

@@ -27,7 +27,7 @@ from typing import IO, Any
 from deconfliction.cli._errors import UsageError
 from deconfliction.errors import InvalidInput
 from deconfliction.geo import volume_from_geojson
-from deconfliction.interop import read_kml
+from deconfliction.interop import altitude_property, read_kml
 from deconfliction.model import ActivityKind, Priority
 
 __all__ = [
@@ -70,21 +70,13 @@ def read_json(path: Path) -> Any:
         raise UsageError(f"{path}: not JSON: {exc}") from None
 
 
-_ALTITUDE = re.compile(r"^\s*(?:(SFC)|FL\s*(\d+(?:\.\d+)?)|(-?\d+(?:\.\d+)?)\s*(ft|m)?)\s*$", re.I)
-
-
 def altitude_default(text: str, which: str) -> tuple[str, float]:
-    """``SFC``, ``FL95``, ``5000ft``, ``1500m`` (or ``1500``: metres) as the volume property
-    it sets: ``("altitude_lower_fl", 95.0)`` for ``which="lower"``."""
-    m = _ALTITUDE.match(text)
-    if m is None:
-        raise UsageError(f"--{which} {text!r}: give SFC, FL<n>, <n>ft or <n>m")
-    if m[1]:
-        return f"altitude_{which}_m", 0.0
-    if m[2]:
-        return f"altitude_{which}_fl", float(m[2])
-    unit = (m[4] or "m").lower()
-    return f"altitude_{which}_{unit}", float(m[3])
+    """``--lower``/``--upper`` as the volume property it sets (see
+    :func:`deconfliction.interop.altitude_property`), or a one-line :class:`UsageError`."""
+    try:
+        return altitude_property(text, which)
+    except InvalidInput as exc:
+        raise UsageError(f"--{which} {exc.reason}") from None
 
 
 def read_volumes(path: Path, *, lower: str | None = None, upper: str | None = None) -> Any:

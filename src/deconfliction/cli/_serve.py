@@ -51,7 +51,7 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         "database_url": args.database_url,
         "policy": args.policy,
     }
-    for key in ("host", "port", "feeds", "tiles"):
+    for key in ("host", "port", "feeds", "tiles", "cot"):
         overrides[key] = getattr(args, key, None)
     return load_settings(args.config, **(overrides | extra))
 
@@ -162,6 +162,9 @@ def add_serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--port", type=int, help="port (default 8000; 0 = any free port)")
     s.add_argument(
         "--feeds", type=Path, help="surveillance feeds TOML (SBS-1, aircraft.json; see README)"
+    )
+    s.add_argument(
+        "--cot", type=Path, help="Cursor-on-Target gateway TOML (TAK listeners; see README)"
     )
     s.add_argument(
         "--tiles",

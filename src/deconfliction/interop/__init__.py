@@ -1,6 +1,6 @@
 """Outside inputs and outputs: surveillance feeds (SBS-1, aircraft.json, OpenSky), the
-recorded ADS-B samples used for replay, and the exchange formats (ICAO NOTAM drafts,
-KML/KMZ).
+recorded ADS-B samples used for replay, the exchange formats (ICAO NOTAM drafts,
+KML/KMZ) and the Cursor-on-Target gateway for TAK.
 
 Parsers are pure functions from bytes or text to :class:`~deconfliction.model.Track`
 reports attributed to a configured party, with a reason for each item they refuse; the
@@ -25,6 +25,20 @@ from deconfliction.interop._common import (
     FeedLimits,
     surveillance_track,
 )
+from deconfliction.interop._cot import (
+    MAX_EVENT_BYTES,
+    CotEvent,
+    CotSplitter,
+    alert_event,
+    chat_event,
+    parse_event,
+    pong,
+    shape_event,
+    shape_of,
+    track_of,
+)
+from deconfliction.interop._cot_config import CotConfig, load_cot_config
+from deconfliction.interop._cot_gateway import CotGateway
 from deconfliction.interop._feeds import FEED_TYPES, FeedConfig, Feeds, load_feeds
 from deconfliction.interop._fetch import (
     SAMPLE_FILES,
@@ -39,6 +53,7 @@ from deconfliction.interop._kml import MAX_KML_BYTES, activity_kml, kmz, read_km
 from deconfliction.interop._notam import NOTAM_CODES, notam_text
 from deconfliction.interop._samples import iter_json_array, iter_sample_records, track_from_sample
 from deconfliction.interop._sbs import SbsDecoder, decode_sbs_lines
+from deconfliction.interop._units import altitude_property
 
 __all__ = [
     "DEFAULT_FEED_LIMITS",
@@ -74,4 +89,18 @@ __all__ = [
     "notam_text",
     "read_kml",
     "site_kml",
+    "MAX_EVENT_BYTES",
+    "CotConfig",
+    "CotEvent",
+    "CotGateway",
+    "CotSplitter",
+    "alert_event",
+    "altitude_property",
+    "chat_event",
+    "load_cot_config",
+    "parse_event",
+    "pong",
+    "shape_event",
+    "shape_of",
+    "track_of",
 ]

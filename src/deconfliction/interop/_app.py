@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from deconfliction.api import Background, Settings, create_app
+from deconfliction.interop._cot_config import load_cot_config
+from deconfliction.interop._cot_gateway import CotGateway
 from deconfliction.interop._feeds import Feeds, load_feeds
 from deconfliction.interop._routes import router as formats_router
 
@@ -13,12 +15,15 @@ __all__ = ["create_hub_app"]
 
 def create_hub_app(settings: Settings | None = None) -> FastAPI:
     """:func:`deconfliction.api.create_app` with the surveillance feeds of
-    ``settings.feeds`` running beside it and the exchange formats (NOTAM, KML/KMZ) served (a bad feeds file is refused here, at start).
+    ``settings.feeds`` and the Cursor-on-Target gateway of ``settings.cot`` running beside it
+    and the exchange formats (NOTAM, KML/KMZ) served (a bad feeds file is refused here, at start).
     Usable as a uvicorn factory: ``uvicorn --factory deconfliction.interop:create_hub_app``."""
     settings = settings or Settings()
     background: list[Background] = []
     if settings.feeds is not None:
         background.append(Feeds(load_feeds(settings.feeds)))
+    if settings.cot is not None:
+        background.append(CotGateway(load_cot_config(settings.cot)))
     app = create_app(settings, background=background)
     app.include_router(formats_router)
     return app

@@ -41,14 +41,14 @@ from pygeoif import geometry as geo
 from pyproj import Geod
 
 from deconfliction.errors import InvalidInput
-from deconfliction.geo import FEET_TO_METRES
+from deconfliction.interop._units import METRES_PER
 
 __all__ = ["MAX_KML_BYTES", "activity_kml", "kmz", "read_kml", "site_kml"]
 
 MAX_KML_BYTES = 16 * 1024 * 1024
 """The largest KML document (or uncompressed KMZ member) read."""
 _CIRCLE_SIDES = 72
-_METRES_PER = {"ft": FEET_TO_METRES, "fl": 100 * FEET_TO_METRES}
+
 _GEOD = Geod(ellps="WGS84")
 _KEYS = (
     "altitude_lower_m",
@@ -263,7 +263,7 @@ def _features_of(mark: Placemark, index: int, defaults: Mapping[str, Any]) -> li
     # One unit for both bounds whichever gave them (the placemark, the defaults): metres.
     for key in [k for k in props if k.startswith("altitude_") and not k.endswith("_m")]:
         bound, unit = key.rsplit("_", 1)
-        props[f"{bound}_m"] = float(props.pop(key)) * _METRES_PER[unit]
+        props[f"{bound}_m"] = float(props.pop(key)) * METRES_PER[unit]
     parts = _geometries(mark.kml_geometry)
     points = [g for g in parts if isinstance(g, Point) and g.geometry is not None]
     polygons = [g for g in parts if isinstance(g, Polygon) and g.geometry is not None]

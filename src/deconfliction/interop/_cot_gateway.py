@@ -1,0 +1,462 @@
+"""The Cursor-on-Target gateway: TAK clients (and TAK servers) on the hotline.
+
+Each connection belongs to one party: the plain TCP listener's ``tcp_party``, a TLS
+client's certificate CN (through ``[[parties]] cert_cn``), or an outgoing client's
+``party``. On it:
+
+* **in** — ``a-*`` positions are the party's tracks (the same ingest as the feeds);
+  ``t-x-c-t`` pings are answered ``t-x-c-t-r``; drawn shapes (``u-d-f``, ``u-d-r``,
+  ``u-d-c-c``) become, by the party's rule, an activity filed (or amended when the drawing
+  changes) or a protected site, with the party's own token — or are ignored; ``t-x-d-d``
+  of such a drawing cancels the activity (withdraws the site). A bad event is dropped with
+  a log line; the connection carries on.
+* **out** — what the party's event stream carries: each notice as a GeoChat message
+  (``b-t-f``) and the activity's volumes as drawings (``u-d-f``, uid
+  ``hotline-<activity>-<n>``, ``stale`` at the volume's end; removed when the activity no
+  longer affects the party), hotline messages as GeoChat, tactical alerts as ``b-a-g``
+  alerts at their position. On connecting, the activities that affect the party now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from deconfliction.bus import InProcessBus
+from deconfliction.errors import DeconflictionError, InvalidInput
+from deconfliction.geo import TimeWindow, footprint_from_geojson, volume_from_geojson
+from deconfliction.hotline import ActivityDraft, Hotline, Idempotency, Principal, activity_json
+from deconfliction.interop._cot import (
+    CotEvent,
+    CotSplitter,
+    alert_event,
+    chat_event,
+    parse_event,
+    pong,
+    shape_event,
+    shape_of,
+    track_of,
+)
+from deconfliction.interop._cot_config import CotConfig, CotPartyRule
+from deconfliction.interop._units import altitude_metres
+from deconfliction.model import ProtectedSite, Role
+
+__all__ = ["CotGateway"]
+
+log = logging.getLogger(__name__)
+
+_GONE = {"cancelled", "ended", "no_longer_affected"}
+_READ_BYTES = 65536
+_CIRCLE_SIDES = 36
+
+
+def _ring_of(feature: Mapping[str, Any]) -> list[list[float]]:
+    """A volume's outline for a drawing (a circle as a polygon)."""
+    g = feature["geometry"]
+    if g["type"] == "Polygon":
+        return [list(map(float, p[:2])) for p in g["coordinates"][0]]
+    from pyproj import Geod
+
+    lon, lat = (float(c) for c in g["coordinates"][:2])
+    r = float(feature["properties"]["radius_m"])
+    az = [360.0 * i / _CIRCLE_SIDES for i in range(_CIRCLE_SIDES)]
+    lons, lats, _ = Geod(ellps="WGS84").fwd([lon] * len(az), [lat] * len(az), az, [r] * len(az))
+    ring = [[x, y] for x, y in zip(lons, lats, strict=True)]
+    return [*ring, ring[0]]
+
+
+@dataclass
+class _Drawing:
+    kind: str  # "activity" or "site"
+    id: UUID
+    version: int
+    fingerprint: str
+
+
+@dataclass
+class _Party:
+    """What the gateway knows of one party: its id, its rule, its acting principal."""
+
+    id: UUID
+    name: str
+    rule: CotPartyRule
+    actor: Principal | None  # from its token: needed to file drawings
+    reader: Principal
+    drawings: dict[str, _Drawing] = field(default_factory=dict)
+
+
+class CotGateway:
+    """Run as an app background task: ``await CotGateway(config)(hotline)``."""
+
+    def __init__(self, config: CotConfig) -> None:
+        self.config = config
+        self.parties: dict[str, _Party] = {}
+        self.servers: list[asyncio.Server] = []
+        self.connections = 0
+        self.dropped = 0
+
+    # ------------------------------------------------------------------ set-up
+
+    def _resolve(self, hotline: Hotline, ref: str) -> _Party:
+        known = self.parties.get(ref)
+        if known is not None:
+            return known
+        with hotline.store.read() as tx:
+            found = next((p for p in tx.list_parties() if str(p.id) == ref or p.name == ref), None)
+        if found is None:
+            raise InvalidInput("cot.party", f"no party named {ref!r} (nor with that id)")
+        rule = self.config.rule(ref)
+        actor = None
+        if rule.token_file is not None:
+            try:
+                secret = rule.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise InvalidInput(
+                    "cot.token_file", f"cannot read {rule.token_file}: {exc.strerror}"
+                ) from None
+            actor = hotline.authenticate(secret)
+            if actor.party_id != found.id or actor.role is Role.OBSERVER:
+                raise InvalidInput("cot.token_file", f"not an operator token of {found.name}")
+        reader = Principal(token_id=UUID(int=0), party_id=found.id, role=Role.OBSERVER)
+        party = _Party(found.id, found.name, rule, actor, reader)
+        self.parties[ref] = party
+        return party
+
+    def _server_tls(self) -> ssl.SSLContext:
+        lc = self.config.listen
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(str(lc.cert), str(lc.key))
+        ctx.load_verify_locations(str(lc.client_ca))
+        ctx.verify_mode = ssl.CERT_REQUIRED  # a TLS client is known by its certificate
+        return ctx
+
+    async def __call__(self, hotline: Hotline) -> None:
+        lc = self.config.listen
+        if lc.tcp_port:
+            server = await asyncio.start_server(
+                lambda r, w: self._accept(hotline, r, w, lc.tcp_party), lc.host, lc.tcp_port
+            )
+            self.servers.append(server)
+            log.info("CoT gateway: TCP on %s:%d for %s", lc.host, lc.tcp_port, lc.tcp_party)
+        if lc.tls_port:
+            server = await asyncio.start_server(
+                lambda r, w: self._accept(hotline, r, w, None),
+                lc.host,
+                lc.tls_port,
+                ssl=self._server_tls(),
+            )
+            self.servers.append(server)
+            log.info("CoT gateway: TLS on %s:%d", lc.host, lc.tls_port)
+        clients = [asyncio.create_task(self._client(hotline, c)) for c in self.config.clients]
+        try:
+            await asyncio.gather(*(s.serve_forever() for s in self.servers), *clients)
+        finally:
+            for c in clients:
+                c.cancel()
+            for s in self.servers:
+                s.close()
+
+    async def _client(self, hotline: Hotline, cfg: Any) -> None:
+        """Connect out to a TAK server as ``cfg.party``, again after any drop."""
+        wait = 1.0
+        while True:
+            try:
+                ctx = None
+                if cfg.tls:
+                    ctx = ssl.create_default_context(cafile=str(cfg.ca) if cfg.ca else None)
+                    if cfg.cert and cfg.key:
+                        ctx.load_cert_chain(str(cfg.cert), str(cfg.key))
+                reader, writer = await asyncio.open_connection(cfg.host, cfg.port, ssl=ctx)
+                wait = 1.0
+                await self._accept(hotline, reader, writer, cfg.party)
+            except (OSError, ssl.SSLError) as exc:
+                log.warning("CoT client %s:%d: %s; again in %.0f s", cfg.host, cfg.port, exc, wait)
+            await asyncio.sleep(wait)
+            wait = min(60.0, wait * 2)
+
+    # ------------------------------------------------------------------ one connection
+
+    async def _accept(
+        self,
+        hotline: Hotline,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        party_ref: str | None,
+    ) -> None:
+        peer = writer.get_extra_info("peername")
+        if party_ref is None:  # TLS: the certificate says who
+            cert = writer.get_extra_info("peercert") or {}
+            cn = next(
+                (v for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"), ""
+            )
+            party_ref = self.config.party_of_cn(cn)
+            if party_ref is None:
+                log.warning("CoT: %s presented certificate CN %r, which names no party", peer, cn)
+                writer.close()
+                return
+        try:
+            party = await asyncio.to_thread(self._resolve, hotline, party_ref)
+        except DeconflictionError as exc:
+            log.warning("CoT: %s for %s refused: %s", peer, party_ref, exc)
+            writer.close()
+            return
+        self.connections += 1
+        conn = _Connection(self, hotline, party, writer)
+        log.info("CoT: %s connected as %s", peer, party.name)
+        out = asyncio.create_task(conn.send_loop())
+        try:
+            await conn.read_loop(reader)
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
+            log.info("CoT: %s (%s) connection lost: %s", peer, party.name, exc)
+        except Exception:  # one connection's failure must not stop the gateway: log it
+            log.exception("CoT: %s (%s) connection failed", peer, party.name)
+        finally:
+            out.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await out
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await writer.wait_closed()
+            self.connections -= 1
+            log.info("CoT: %s (%s) disconnected", peer, party.name)
+
+
+class _Connection:
+    def __init__(
+        self, gw: CotGateway, hotline: Hotline, party: _Party, writer: asyncio.StreamWriter
+    ) -> None:
+        self.gw = gw
+        self.hotline = hotline
+        self.party = party
+        self.writer = writer
+        self.contact_uid = "All Chat Rooms"  # until the client's own position tells its uid
+        self.contact_callsign = "All Chat Rooms"
+        self.lock = asyncio.Lock()
+
+    async def send(self, data: bytes) -> None:
+        async with self.lock:
+            self.writer.write(data + b"\n")
+            await self.writer.drain()
+
+    # ------------------------------------------------------------------ in
+
+    async def read_loop(self, reader: asyncio.StreamReader) -> None:
+        splitter = CotSplitter()
+        while data := await reader.read(_READ_BYTES):
+            tracks = []
+            for raw in splitter.feed(data):
+                try:
+                    event = parse_event(raw)
+                    if event.type.startswith("a-"):
+                        tracks.append(track_of(event, self.party.id))
+                        contact = event.find("contact")
+                        if contact is not None and event.uid != self.contact_uid:
+                            self.contact_uid = event.uid  # the client's own uid: chat to it
+                            self.contact_callsign = contact.get("callsign") or event.uid
+                    else:
+                        await self.handle(event)
+                except DeconflictionError as exc:
+                    self.gw.dropped += 1
+                    log.info("CoT %s: event dropped: %s", self.party.name, exc)
+            for reason in splitter.dropped:
+                self.gw.dropped += 1
+                log.info("CoT %s: dropped %s", self.party.name, reason)
+            splitter.dropped.clear()
+            if tracks:
+                result = await asyncio.to_thread(self.hotline.ingest_feed, self.party.id, tracks)
+                for refusal in result.rejected:
+                    log.info("CoT %s: position refused: %s", self.party.name, refusal)
+
+    async def handle(self, event: CotEvent) -> None:
+        if event.type == "t-x-c-t":
+            await self.send(pong(event, datetime.now(UTC)))
+        elif event.type in ("u-d-f", "u-d-r", "u-d-c-c"):
+            try:
+                await asyncio.to_thread(self.drawn, event)
+            except DeconflictionError as exc:  # the party's drawing was not taken: say why
+                log.warning("CoT %s: drawing %s not taken: %s", self.party.name, event.uid, exc)
+        elif event.type == "t-x-d-d":
+            link = event.find("link")
+            uid = link.get("uid") if link is not None else None
+            if uid:
+                try:
+                    await asyncio.to_thread(self.deleted, uid)
+                except DeconflictionError as exc:
+                    log.warning("CoT %s: deleting %s failed: %s", self.party.name, uid, exc)
+
+    def drawn(self, event: CotEvent) -> None:
+        rule, party = self.party.rule, self.party
+        if rule.shapes == "ignore" or party.actor is None:
+            return
+        geometry = shape_of(event)
+        fingerprint = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
+        known = party.drawings.get(event.uid)
+        if known is not None and known.fingerprint == fingerprint:
+            return  # TAK clients re-send their drawings: nothing changed
+        contact = event.find("contact")
+        title = (
+            contact.get("callsign") if contact is not None else None
+        ) or f"TAK drawing {event.uid}"
+        now = datetime.now(UTC)
+        idem = Idempotency(f"cot:{event.uid}:{fingerprint[:16]}", fingerprint)
+        if rule.shapes == "site":
+            self._site(event, geometry, title, now, idem, fingerprint)
+            return
+        props: dict[str, Any] = {  # both in metres: the rule may mix SFC, ft and FL
+            "altitude_lower_m": altitude_metres(rule.lower, "lower"),
+            "altitude_upper_m": altitude_metres(rule.upper, "upper"),
+        }
+        start = now + timedelta(minutes=rule.start_in_min)
+        props |= {
+            "time_start": start.isoformat(),
+            "time_end": (start + timedelta(hours=rule.hours)).isoformat(),
+        }
+        if "radius_m" in geometry:
+            props["radius_m"] = geometry.pop("radius_m")
+        volume = volume_from_geojson({"type": "Feature", "geometry": geometry, "properties": props})
+        draft = ActivityDraft(
+            rule.kind, title[:200], (volume,), remarks=f"drawn in TAK ({event.uid})"
+        )
+        if known is not None and known.kind == "activity":
+            r = self.hotline.amend(party.actor, known.id, known.version, draft)
+        else:
+            r = self.hotline.file(party.actor, draft, idempotency=idem)
+        party.drawings[event.uid] = _Drawing(
+            "activity", r.activity.id, r.activity.version, fingerprint
+        )
+        log.info(
+            "CoT %s: drawing %s → activity %s v%d",
+            party.name,
+            event.uid,
+            r.activity.id,
+            r.activity.version,
+        )
+
+    def _site(
+        self,
+        event: CotEvent,
+        geometry: dict[str, Any],
+        title: str,
+        now: datetime,
+        idem: Idempotency,
+        fingerprint: str,
+    ) -> None:
+        party, rule = self.party, self.party.rule
+        assert party.actor is not None
+        props = {"radius_m": geometry.pop("radius_m")} if "radius_m" in geometry else {}
+        footprint = footprint_from_geojson(
+            {"type": "Feature", "geometry": geometry, "properties": props}
+        )
+        window = TimeWindow(now - timedelta(minutes=1), now + timedelta(days=rule.site_days))
+        # id, owner and times are set by the service (as for POST /v1/sites).
+        site = ProtectedSite(
+            uuid4(), UUID(int=0), rule.site_category, title[:200], footprint, window, now, now
+        )
+        r = self.hotline.register_site(party.actor, site, idempotency=idem)
+        party.drawings[event.uid] = _Drawing("site", r.site.id, r.site.version, fingerprint)
+
+    def deleted(self, uid: str) -> None:
+        known = self.party.drawings.pop(uid, None)
+        if known is None or self.party.actor is None:
+            return
+        if known.kind == "activity":
+            a, _ = self.hotline.get_activity(self.party.actor, known.id)
+            self.hotline.cancel(self.party.actor, known.id, a.version)
+        else:
+            s, _ = self.hotline.get_site(self.party.actor, known.id)
+            self.hotline.withdraw_site(self.party.actor, known.id, s.version)
+        log.info(
+            "CoT %s: drawing %s deleted → %s %s withdrawn",
+            self.party.name,
+            uid,
+            known.kind,
+            known.id,
+        )
+
+    # ------------------------------------------------------------------ out
+
+    async def send_loop(self) -> None:
+        sink = self.hotline.sink
+        if not isinstance(sink, InProcessBus):
+            log.warning("CoT: no event bus to follow; sending nothing to %s", self.party.name)
+            return
+        sub = sink.subscribe(self.party.id)
+        try:
+            rows = await asyncio.to_thread(
+                self.hotline.list_activities, self.party.reader, scope="affecting", live_only=True
+            )
+            for a, full in rows:
+                await self.shapes(activity_json(a, full=full), gone=False)
+            while True:
+                await sub.wake.wait()
+                sub.wake.clear()
+                while not sub.queue.empty():
+                    e = sub.queue.get_nowait()
+                    try:
+                        await self.forward(e.type, dict(e.payload))
+                    except (KeyError, TypeError, ValueError) as exc:
+                        log.info("CoT %s: event %s not forwarded: %s", self.party.name, e.type, exc)
+        finally:
+            sink.unsubscribe(sub)
+
+    async def shapes(self, activity: Mapping[str, Any], *, gone: bool) -> None:
+        now = datetime.now(UTC)
+        for i, f in enumerate(activity["volumes"]["features"]):
+            end = datetime.fromisoformat(f["properties"]["time_end"])
+            stale = now if gone else max(end, now + timedelta(minutes=1))
+            await self.send(
+                shape_event(
+                    f"hotline-{activity['id']}-{i + 1}",
+                    str(activity.get("title", "activity")),
+                    _ring_of(f),
+                    now,
+                    stale,
+                    remarks=f"{activity.get('kind')} by {activity.get('owner')}",
+                )
+            )
+
+    async def forward(self, type_: str, data: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        notice = data.get("notice")
+        if (
+            type_ in ("notice", "message.sent")
+            and notice
+            and notice.get("recipient") == str(self.party.id)
+        ):
+            text = str(notice.get("summary", ""))
+            if notice.get("text"):
+                text += f" — {notice['text']}" if notice["text"] not in text else ""
+            await self.send(
+                chat_event(str(notice["id"]), self.contact_uid, self.contact_callsign, text, now)
+            )
+            if type_ == "notice" and data.get("activity"):
+                await self.shapes(data["activity"], gone=notice.get("reason") in _GONE)
+        elif type_ in ("alert.raised", "alert.updated", "alert.cleared", "alert.contingent"):
+            alert = data.get("alert") or {}
+            text = f"{alert.get('kind', 'tactical')} alert" + (
+                " cleared" if type_ == "alert.cleared" else ""
+            )
+            pos = alert.get("position")  # lon, lat, altitude of the (first) track
+            if pos is None:  # nowhere to put it on the map: a message instead
+                await self.send(
+                    chat_event(
+                        f"alert-{now.timestamp()}",
+                        self.contact_uid,
+                        self.contact_callsign,
+                        text,
+                        now,
+                    )
+                )
+                return
+            stale = now if type_ == "alert.cleared" else now + timedelta(minutes=2)
+            uid = f"hotline-alert-{alert.get('id') or alert.get('key', '')}"
+            await self.send(alert_event(uid, text, float(pos[1]), float(pos[0]), now, stale))
