@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import struct
 
 import pytest
@@ -128,6 +129,21 @@ def test_fast_path_is_taken_for_plain_values() -> None:
     ):
         with pytest.raises(_NotPlain):
             _plain(odd)
+
+
+def test_fast_path_floats_agree_with_the_reference_implementation() -> None:
+    # the fast path writes non-integral floats in [1e-4, 1e16) with orjson: its digits
+    # must be ECMAScript's at every magnitude of that range, from every bit pattern
+    rng = random.Random(8785)
+    values = []
+    while len(values) < 20_000:
+        (x,) = struct.unpack(">d", rng.getrandbits(64).to_bytes(8, "big"))
+        if not math.isfinite(x) or x.is_integer() or not 1e-4 <= abs(x) < 1e16:
+            x = rng.uniform(-10, 10) * 10.0 ** rng.randint(-4, 15)
+        if not x.is_integer() and 1e-4 <= abs(x) < 1e16:
+            values.append(x)
+    assert _plain(values) == values  # all of them take the fast path
+    assert canonical(values) == rfc8785.dumps(values)
 
 
 @given(json_values)

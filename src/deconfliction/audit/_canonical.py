@@ -3,12 +3,13 @@
 The ``rfc8785`` package (Trail of Bits; pure Python, typed) is the reference
 implementation. Most ledger values are plain — ASCII keys, strings, safe integers, booleans,
 null, floats that are integral (written as integers) or non-integral between 1e-4 and 1e16
-— and for those the C-accelerated :func:`json.dumps` with sorted keys and no whitespace
-writes exactly the same bytes several times faster, so :func:`canonical` takes that path
-when a quick walk shows the value is plain (making integral floats ints on the way), and
-hands everything else (other floats, non-ASCII keys, which JCS sorts by UTF-16 code units)
-to ``rfc8785``. A property
-test checks the two agree.
+— and for those ``orjson`` with sorted keys writes exactly the same bytes (no whitespace;
+strings with only ``"``, ``\\`` and controls escaped, as JCS does; such floats in their
+shortest round-trip digits, as ECMAScript writes them) many times faster, so
+:func:`canonical` takes that path when a quick walk shows the value is plain (making
+integral floats ints on the way), and hands everything else (other floats, non-ASCII keys,
+which JCS sorts by UTF-16 code units, strings with lone surrogates) to ``rfc8785``. A
+property test checks the two agree.
 
 Reading goes the other way: :func:`loads_canonical` parses bytes and, for plain values,
 proves with one C parse and one C write that they are already canonical (what a verifier must know of every
@@ -31,6 +32,7 @@ import json
 from json.scanner import make_scanner
 from typing import Any
 
+import orjson
 import rfc8785
 
 from deconfliction.errors import InvalidInput
@@ -48,23 +50,28 @@ class _NotPlain(Exception):
     """A value the fast path cannot write exactly as JCS does."""
 
 
+_SCALARS = frozenset((str, bool, type(None)))
+"""Types :func:`_plain` keeps as they are without a look (checked inline: most values)."""
+
+
 def _plain(value: object) -> object:
-    """``value`` made ready for ``json.dumps`` to write exactly what JCS writes, or raise
+    """``value`` made ready for ``orjson`` to write exactly what JCS writes, or raise
     :class:`_NotPlain`. Integral floats within ±(2⁵³−1) become ints (JCS writes ``100.0``
     and ``-0.0`` as ``100`` and ``0``, like the int); other floats must be non-integral in
     [1e-4, 1e16), where repr() and ECMAScript give the same shortest round-trip digits."""
     kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return value
     if kind is dict:
         try:  # every key a string, all of them ASCII (one C call)
             if not "".join(value).isascii():  # type: ignore[arg-type]
                 raise _NotPlain
         except TypeError:
             raise _NotPlain from None
-        return {k: _plain(v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {
+            k: v if type(v) in _SCALARS else _plain(v)
+            for k, v in value.items()  # type: ignore[attr-defined]
+        }
     if kind is list:
-        return [_plain(v) for v in value]  # type: ignore[attr-defined]
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]  # type: ignore[attr-defined]
     if kind is int:
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:  # type: ignore[operator]
             raise _NotPlain
@@ -77,6 +84,8 @@ def _plain(value: object) -> object:
             return int(value)  # type: ignore[call-overload]
         if not 1e-4 <= magnitude < 1e16:
             raise _NotPlain
+        return value
+    if kind in _SCALARS:
         return value
     raise _NotPlain
 
@@ -97,11 +106,10 @@ def canonical(value: JsonValue, field: str = "value") -> bytes:
         except (_NotPlain, RecursionError):
             ready = _NOT_PLAIN
         if ready is not _NOT_PLAIN:
-            text = json.dumps(ready, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             try:
-                return text.encode("utf-8")
-            except UnicodeEncodeError:
-                pass  # a lone surrogate: let rfc8785 say so
+                return orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:
+                pass  # a lone surrogate, or nested too deep for orjson: let rfc8785 decide
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, RecursionError) as exc:
         raise InvalidInput(field, f"not representable in canonical JSON: {exc}") from exc
@@ -148,7 +156,8 @@ _PLAIN_SCAN = make_scanner(
 _ENCODE = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
 ).encode
-"""What :func:`canonical` uses for plain values, built once (parsed JSON has no cycles)."""
+"""The standard library's writer with JCS's separators and key order, built once (parsed
+JSON has no cycles): for plain values it writes what :func:`canonical` writes, as text."""
 
 
 def loads_canonical(data: bytes) -> JsonValue | None:

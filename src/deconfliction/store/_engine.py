@@ -64,6 +64,8 @@ class SqlStore:
             try:
                 with conn.begin():
                     yield tx
+                    if tx.failed is None:
+                        tx.flush_stages()  # staged rows (the ledger's) commit with the rest
                     if tx.failed is not None:
                         raise StoreError(
                             "an error inside the transaction was caught and ignored; "

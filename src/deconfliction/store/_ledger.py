@@ -4,25 +4,30 @@ Plain rows and bytes only: what the bytes mean (canonical bodies, hashes, signat
 ``deconfliction.audit``'s business, which calls these functions inside the transaction that
 makes the change being recorded.
 
-:func:`append_ledger_row` reads the head row (the newest seq and hash) *locked* — ``SELECT
-… FOR UPDATE`` on PostgreSQL; on SQLite the store's transactions already hold the write
-lock from ``BEGIN IMMEDIATE`` — lets the caller seal the entry for the next seq, inserts
-it and moves the head, all in the caller's transaction. Concurrent writers therefore get
-consecutive seqs in commit order, and a rolled-back transaction gives its seq back: no gaps.
+A transaction's first :func:`append_ledger_rows` reads the head row (the newest seq and
+hash) *locked* — ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the store's transactions
+already hold the write lock from ``BEGIN IMMEDIATE`` — and every append lets the caller
+seal its entries for the next seqs. The transaction keeps the chain's end in memory from
+then on (its *tail*: the head it read and the entries appended since), and writes the
+entries with one batched insert and one head move when it commits, or before anything
+reads the ledger in it. The head row stays locked until the transaction ends, so
+concurrent writers get consecutive seqs in commit order; a rolled-back transaction — or a
+rolled-back savepoint, which takes back the entries appended inside it — gives its seqs
+back: no gaps. The head move states the seq it replaces, so a head that moved meanwhile
+fails the write instead of forking the chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 
 from deconfliction.store._errors import IntegrityViolation, StoreError
+from deconfliction.store._exec import Executor
 from deconfliction.store._schema import ledger, ledger_head, party_keys
 from deconfliction.store._store import SqlTransaction
 from deconfliction.store._types import utc
@@ -40,8 +45,8 @@ __all__ = [
     "revoke_party_key",
 ]
 
-# Built once: an append runs three statements, and building them per call (values
-# coerced, cache keys computed) cost ~4× executing them with bound parameters.
+# Built once: a transaction that appends runs three statements, and building them per call
+# (values coerced, cache keys computed) cost ~4× executing them with bound parameters.
 _HEAD = sa.select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
 _HEAD_LOCKED = _HEAD.with_for_update()
 _INSERT = sa.insert(ledger)
@@ -50,13 +55,6 @@ _MOVE_HEAD = (
     .where(ledger_head.c.id == 1, ledger_head.c.seq == sa.bindparam("old_seq"))
     .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
 )
-
-
-def _run(
-    tx: SqlTransaction, stmt: sa.Executable, params: Mapping[str, Any], what: str
-) -> CursorResult[Any]:
-    """Execute a prebuilt write statement with bound parameters, under the store's rules."""
-    return tx._write(stmt, what, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +97,88 @@ def _row(r: sa.RowMapping) -> LedgerRow:
     )
 
 
-def ledger_head_row(tx: SqlTransaction, *, lock: bool = False) -> tuple[int, bytes]:
-    """The newest entry's seq and hash ((0, 32 zero bytes) for an empty ledger).
-
-    ``lock=True`` (writers only) locks the head row until the transaction ends.
-    """
+def _stored_head(tx: SqlTransaction, *, lock: bool) -> tuple[int, bytes]:
     row = tx._one(_HEAD_LOCKED if lock else _HEAD, "ledger head")
     if row is None:
         raise StoreError("the ledger_head row is missing: the schema was not migrated")
     return int(row["seq"]), bytes(row["hash"])
+
+
+_TAIL = "ledger"
+"""The key of the ledger's :class:`_Tail` among a transaction's stages."""
+
+
+@dataclass
+class _Tail:
+    """The chain's end as one writing transaction sees it: the head row it read (locked)
+    and the entries appended since, not written yet (a store stage)."""
+
+    stored: tuple[int, bytes]
+    rows: list[LedgerRow] = field(default_factory=list)
+
+    @property
+    def head(self) -> tuple[int, bytes]:
+        if not self.rows:
+            return self.stored
+        return self.rows[-1].seq, self.rows[-1].hash
+
+    def mark(self) -> object:
+        return self.stored, tuple(self.rows)
+
+    def reset(self, mark: object) -> None:
+        assert isinstance(mark, tuple)
+        stored, rows = mark
+        self.stored, self.rows = stored, list(rows)
+
+    def flush(self, tx: Executor) -> None:
+        """Insert the entries (one batch) and move the head row from the seq it was read at."""
+        if not self.rows:
+            return
+        seq, last = self.stored[0], self.rows[-1]
+        what = (
+            f"append ledger entry {last.seq}"
+            if len(self.rows) == 1
+            else f"append ledger entries {seq + 1}..{last.seq}"
+        )
+        values = [
+            {
+                "seq": row.seq,
+                "at": utc(row.at, "at"),
+                "type": row.type,
+                "actor_party": row.actor_party,
+                "body": row.body,
+                "digest": row.digest,
+                "prev_hash": row.prev_hash,
+                "hash": row.hash,
+                "hub_sig": row.hub_sig,
+            }
+            for row in self.rows
+        ]
+        tx._write(_INSERT, what, values)
+        params = {"old_seq": seq, "new_seq": last.seq, "new_hash": last.hash}
+        if tx._write(_MOVE_HEAD, what, params).rowcount != 1:  # pragma: no cover - locked
+            raise IntegrityViolation(f"{what}: the ledger head moved during the append")
+        self.stored, self.rows = (last.seq, last.hash), []
+
+
+def _tail(tx: SqlTransaction) -> _Tail | None:
+    stage = tx.stage(_TAIL)
+    assert stage is None or isinstance(stage, _Tail)
+    return stage
+
+
+def _written(tx: SqlTransaction) -> None:
+    """Write the transaction's appended entries before a read of the ledger table."""
+    tail = _tail(tx)
+    if tail is not None:
+        tail.flush(tx)
+
+
+def ledger_head_row(tx: SqlTransaction) -> tuple[int, bytes]:
+    """The newest entry's seq and hash ((0, 32 zero bytes) for an empty ledger), counting
+    the entries this transaction appended."""
+    tail = _tail(tx)
+    return tail.head if tail is not None else _stored_head(tx, lock=False)
 
 
 def append_ledger_row(tx: SqlTransaction, seal: Callable[[int, bytes], LedgerRow]) -> LedgerRow:
@@ -123,45 +194,28 @@ def append_ledger_rows(
     tx: SqlTransaction, seal: Callable[[int, bytes], list[LedgerRow]]
 ) -> list[LedgerRow]:
     """Append several entries at once: ``seal(first_seq, prev_hash)`` builds them, chained,
-    for consecutive seqs from ``first_seq``. One head read, one batched insert, one head
-    move — the per-write path (a filing records several entries)."""
-    seq, prev = ledger_head_row(tx, lock=True)
+    for consecutive seqs from ``first_seq``.
+
+    The transaction's first append reads the head row locked; the entries are written
+    when the transaction commits (with every other entry it appended: one batched insert
+    and one head move), or before a read of the ledger in it.
+    """
+    tail = _tail(tx)
+    if tail is None:
+        tx._check_writable("append ledger entry")
+        tail = _Tail(_stored_head(tx, lock=True))
+        tx.set_stage(_TAIL, tail)
+    seq, prev = tail.head
     rows = seal(seq + 1, prev)
-    if not rows:
-        return rows
     expected_prev = prev
     for i, row in enumerate(rows):
         if row.seq != seq + 1 + i or row.prev_hash != expected_prev:
             raise IntegrityViolation(
                 f"append ledger entry: sealed as seq {row.seq}, the next seq is {seq + 1 + i}"
             )
+        utc(row.at, "at")  # refused now, not at commit
         expected_prev = row.hash
-    last = rows[-1]
-    what = (
-        f"append ledger entry {last.seq}"
-        if len(rows) == 1
-        else f"append ledger entries {seq + 1}..{last.seq}"
-    )
-    values = [
-        {
-            "seq": row.seq,
-            "at": utc(row.at, "at"),
-            "type": row.type,
-            "actor_party": row.actor_party,
-            "body": row.body,
-            "digest": row.digest,
-            "prev_hash": row.prev_hash,
-            "hash": row.hash,
-            "hub_sig": row.hub_sig,
-        }
-        for row in rows
-    ]
-    tx._write(_INSERT, what, values)
-    moved = _run(
-        tx, _MOVE_HEAD, {"old_seq": seq, "new_seq": last.seq, "new_hash": last.hash}, what
-    ).rowcount
-    if moved != 1:  # pragma: no cover - the lock above makes this unreachable
-        raise IntegrityViolation(f"{what}: the ledger head moved during the append")
+    tail.rows.extend(rows)
     return rows
 
 
@@ -173,6 +227,7 @@ def ledger_rows(
     Streams: each batch is a keyset query (``seq > last``), so memory stays flat for any
     ledger size. All batches see the transaction's snapshot.
     """
+    _written(tx)
     last = since
     while True:
         stmt = sa.select(ledger).where(ledger.c.seq > last)
@@ -190,6 +245,7 @@ def ledger_seq_at(tx: SqlTransaction, at: datetime, *, after: bool) -> int | Non
     """The first seq whose hub time is at or after ``at`` (``after=True``), or the last seq
     at or before it (``after=False``); None when there is none."""
     at = utc(at, "at")
+    _written(tx)
     c = ledger.c
     if after:
         stmt = sa.select(sa.func.min(c.seq)).where(c.at >= at)
