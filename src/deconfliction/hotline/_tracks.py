@@ -42,7 +42,7 @@ class TrackServices(Core):
         checked: list[Track | str] = []
         for item in items:
             if isinstance(item, Track):
-                if item.party != p.party_id:
+                if item.party is not p.party_id and item.party != p.party_id:
                     item = "reports another party's track (a token reports for its own party)"
                 elif item.activity_id is not None and not self._own_live(p, item.activity_id):
                     item = f"activity_id {item.activity_id}: no live activity of yours"
