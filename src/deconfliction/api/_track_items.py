@@ -14,7 +14,7 @@ body in the OpenAPI.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -226,7 +226,7 @@ def _columns(docs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], list[boo
     cols: dict[str, list[Any]] = {
         "key": [d.get("key") for d in docs],
         "source": [d.get("source", TrackSource.OWN) for d in docs],
-        "time": _times([d.get("time") for d in docs], alone),
+        "time": _parsed([d.get("time") for d in docs], _time, alone, optional=False),
         "lat": [d.get("lat") for d in docs],
         "lon": [d.get("lon") for d in docs],
         "altitude_ref": [d.get("altitude_ref", AltitudeReference.WGS84) for d in docs],
@@ -240,7 +240,8 @@ def _columns(docs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], list[boo
         elif si in seen:
             cols[si] = [d.get(si) for d in docs]
     if "activity_id" in seen:
-        cols["activity_id"] = _activities([d.get("activity_id") for d in docs], alone)
+        activities = [d.get("activity_id") for d in docs]
+        cols["activity_id"] = _parsed(activities, UUID, alone, optional=True)
     if "on_ground" in seen:
         cols["on_ground"] = flags = [d.get("on_ground", False) for d in docs]
         _flag(alone, [type(v) is not bool for v in flags])
@@ -252,17 +253,23 @@ def _flag(alone: list[bool], doubtful: list[bool]) -> None:
         alone[:] = [a or d for a, d in zip(alone, doubtful, strict=True)]
 
 
-def _times(values: list[object], alone: list[bool]) -> list[Any]:
-    """RFC 3339 strings as datetimes, each distinct string parsed once (as :func:`_time`)."""
-    parsed: dict[str, datetime | None] = {}
+def _parsed(
+    values: list[object], parse: Callable[[str], object], alone: list[bool], *, optional: bool
+) -> list[Any]:
+    """Strings parsed by ``parse`` (each distinct one once); an item whose value is not a
+    string, or does not parse (ValueError), is flagged — but for None when ``optional``."""
+    parsed: dict[str, object] = {}
     for v in values:
         if type(v) is str and v not in parsed:
             try:
-                parsed[v] = _time(v)
-            except InvalidInput:
+                parsed[v] = parse(v)
+            except ValueError:  # InvalidInput included
                 parsed[v] = None
     got = [parsed.get(v) if type(v) is str else None for v in values]
-    _flag(alone, [t is None for t in got])
+    _flag(
+        alone,
+        [g is None and not (optional and v is None) for g, v in zip(got, values, strict=True)],
+    )
     return got
 
 
@@ -296,17 +303,3 @@ def _scaled_column(
         doubtful.append(si in d or not (number or v is None))
     _flag(alone, doubtful)
     return out
-
-
-def _activities(values: list[object], alone: list[bool]) -> list[Any]:
-    """activity_id strings as UUIDs (each distinct one parsed once)."""
-    parsed: dict[str, UUID | None] = {}
-    for v in values:
-        if type(v) is str and v not in parsed:
-            try:
-                parsed[v] = UUID(v)
-            except ValueError:
-                parsed[v] = None
-    got = [parsed.get(v) if type(v) is str else None for v in values]
-    _flag(alone, [g is None and v is not None for g, v in zip(got, values, strict=True)])
-    return got
