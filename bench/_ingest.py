@@ -16,7 +16,7 @@ import httpx
 import orjson
 
 from deconfliction.api import Settings, build_hotline
-from deconfliction.api._routes_tracks import track_from_item
+from deconfliction.api._track_items import track_from_item
 from deconfliction.bus import InProcessBus
 from deconfliction.model import PartyKind
 

@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deconfliction.errors import InvalidInput, InvalidPolicy
 from deconfliction.model import (
@@ -262,3 +264,50 @@ def test_bad_track_policy_keys_are_named(text: str, field: str) -> None:
     with pytest.raises(InvalidPolicy) as exc:
         Policy.from_toml(text)
     assert exc.value.field == field
+
+
+# --- check_batch against check_track, item by item (its fast window must never differ) -----
+
+
+def _batch_oracle(items, now, last_times, p):
+    latest: dict = {}
+    accepted, rejected = [], []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            rejected.append(Rejection(i, item))
+            continue
+        last = latest.get(item.ident) or last_times.get(item.ident)
+        reason = check_track(item, now, last, p)
+        if reason is None:
+            accepted.append(item)
+            latest[item.ident] = item.time
+        else:
+            rejected.append(Rejection(i, reason))
+    return accepted, rejected
+
+
+_limits = st.one_of(
+    st.sampled_from([0.0, 1e-6, 10.0, 300.0, 0.3, 0.1 + 0.2, 1e300]),
+    st.floats(1e-9, 1e6, allow_nan=False),
+)
+
+
+_offsets_us = st.one_of(
+    st.integers(-400_000_001, 20_000_001),
+    st.sampled_from([0, -1, 1, -300_000_001, -300_000_000, -299_999_999, 9_999_999, 10_000_000]),
+    st.sampled_from([10_000_001, 300_001, 300_000, 299_999]),
+)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), _offsets_us), max_size=8),
+    st.dictionaries(st.sampled_from("ab"), _offsets_us, max_size=2),
+    _limits,
+    _limits,
+)
+def test_check_batch_answers_as_check_track_does(rows, last, future, past) -> None:
+    p = TrackPolicy(max_future_s=future, max_past_s=max(past, 1e-9))
+    items = [report(key=k, time=NOW + timedelta(microseconds=us)) for k, us in rows]
+    last_times = {(PARTY, k): NOW + timedelta(microseconds=us) for k, us in last.items()}
+    got = check_batch(items, NOW, last_times, p)
+    assert (list(got.accepted), list(got.rejected)) == _batch_oracle(items, NOW, last_times, p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 import time
@@ -170,6 +171,7 @@ def create_app(
         hotline = await run_in_threadpool(build_hotline, settings, bus, clock)
         app.state.hotline = hotline
         n = await run_in_threadpool(hotline.rebuild_index, _progress_bar(settings.progress))
+        gc.freeze()  # start-up objects and the index: out of every later collection
         app.state.ready = True
         app.state.rebuild_s = time.perf_counter() - t0
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)

@@ -1,14 +1,12 @@
 """/v1/tracks: live position reports in (a JSON batch or NDJSON), my live tracks out.
 
-The body is parsed by orjson and each item built straight into a
-:class:`~deconfliction.model.Track` (no per-item pydantic model: batches run to 10,000
-reports); an item that cannot be built is refused with its index and reason and the rest
-of the batch is taken. The pydantic models below document the body in the OpenAPI.
+The body is read by :mod:`deconfliction.api._track_items` (orjson, then column by column:
+no per-item pydantic model, batches run to 10,000 reports); an item that cannot be read
+is refused with its index and reason and the rest of the batch is taken.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,49 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from deconfliction.api._deps import Caller, HotlineDep
 from deconfliction.api._stream import authenticate_ws
+from deconfliction.api._track_items import NDJSON, TrackIn, TracksIn, read_items, tracks_from_items
 from deconfliction.errors import DeconflictionError, InvalidInput
-from deconfliction.geo import FEET_TO_METRES
 from deconfliction.hotline import Hotline, Principal, track_json
-from deconfliction.model import (
-    FEET_PER_MIN_MPS,
-    KNOT_MPS,
-    AltitudeReference,
-    Role,
-    Track,
-    TrackSource,
-)
+from deconfliction.model import AltitudeReference, Role, TrackSource
 
-__all__ = ["alerts_router", "router", "track_from_item"]
+__all__ = ["alerts_router", "router"]
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
-
-NDJSON = "application/x-ndjson"
-
-
-class TrackIn(BaseModel):
-    """One position report (give each quantity in one unit: m or ft, m/s or kt…)."""
-
-    key: str = Field(max_length=100, description="the track's name within my party")
-    time: datetime = Field(description="when the position was measured (RFC 3339, UTC)")
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    altitude_m: float | None = None
-    altitude_ft: float | None = None
-    altitude_ref: AltitudeReference = AltitudeReference.WGS84
-    ground_speed_mps: float | None = None
-    ground_speed_kt: float | None = None
-    track_deg: float | None = None
-    vertical_rate_mps: float | None = None
-    vertical_rate_fpm: float | None = None
-    callsign: str | None = None
-    icao24: str | None = None
-    activity_id: UUID | None = Field(default=None, description="my activity it flies for")
-    source: TrackSource = TrackSource.OWN
-    on_ground: bool = False
-
-
-class TracksIn(BaseModel):
-    tracks: list[TrackIn] = Field(max_length=10_000)
 
 
 class RejectedOut(BaseModel):
@@ -93,104 +56,6 @@ class TrackOut(BaseModel):
     on_ground: bool
 
 
-_FIELDS = frozenset(TrackIn.model_fields)
-_UNITS = (
-    ("altitude_m", "altitude_ft", FEET_TO_METRES),
-    ("ground_speed_mps", "ground_speed_kt", KNOT_MPS),
-    ("vertical_rate_mps", "vertical_rate_fpm", FEET_PER_MIN_MPS),
-)
-
-
-def _time(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput("time", "must be an RFC 3339 date-time string")
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("time", f"not an RFC 3339 date-time: {value[:40]!r}") from None
-    if t.tzinfo is None:
-        raise InvalidInput("time", "must carry its offset (Z or ±hh:mm)")
-    return t
-
-
-def _scaled(item: dict[str, Any], si: str, other: str, factor: float) -> float | None:
-    if si in item and other in item:
-        raise InvalidInput(si, f"give {si} or {other}, not both")
-    if other not in item:
-        return item.get(si)
-    v = item[other]
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise InvalidInput(other, "must be a number")
-    return float(v) * factor
-
-
-def track_from_item(item: object, party: UUID) -> Track:
-    """A report of ``party`` from one decoded JSON item (raises InvalidInput)."""
-    if not isinstance(item, dict):
-        raise InvalidInput("item", "must be a JSON object")
-    unknown = set(item) - _FIELDS
-    if unknown:
-        raise InvalidInput(sorted(unknown)[0], "unknown field")
-    if "key" not in item or "time" not in item or "lat" not in item or "lon" not in item:
-        raise InvalidInput("item", "needs key, time, lat and lon")
-    units = {si: _scaled(item, si, other, f) for si, other, f in _UNITS}
-    activity = item.get("activity_id")
-    if activity is not None:
-        try:
-            activity = UUID(activity) if isinstance(activity, str) else None
-        except ValueError:
-            activity = None
-        if activity is None:
-            raise InvalidInput("activity_id", "must be a UUID")
-    on_ground = item.get("on_ground", False)
-    if not isinstance(on_ground, bool):
-        raise InvalidInput("on_ground", "must be true or false")
-    return Track(
-        key=item["key"],
-        party=party,
-        source=item.get("source", TrackSource.OWN),
-        time=_time(item["time"]),
-        lat=item["lat"],
-        lon=item["lon"],
-        altitude_ref=item.get("altitude_ref", AltitudeReference.WGS84),
-        track_deg=item.get("track_deg"),
-        callsign=item.get("callsign"),
-        icao24=item.get("icao24"),
-        activity_id=activity,
-        on_ground=on_ground,
-        **units,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Unreadable:
-    """An NDJSON line that is not JSON (refused with its index, like any bad item)."""
-
-    reason: str
-
-
-def _items(body: bytes, content_type: str) -> list[object]:
-    if content_type.split(";")[0].strip().lower() == NDJSON:
-        out: list[object] = []
-        for n, line in enumerate(body.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                out.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                out.append(_Unreadable(f"line {n}: not JSON"))
-        return out
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("body", f"not JSON: {exc}") from None
-    if not isinstance(doc, dict) or set(doc) != {"tracks"} or not isinstance(doc["tracks"], list):
-        raise InvalidInput("body", 'must be {"tracks": [...]} (or NDJSON, one report a line)')
-    return list(doc["tracks"])
-
-
 @router.post(
     "",
     response_model=IngestOut,
@@ -217,20 +82,12 @@ async def report_tracks(request: Request, caller: Caller, hotline: HotlineDep) -
 
 def _ingest(body: bytes, ctype: str, caller: Principal, hotline: Hotline) -> dict[str, Any]:
     """Parse, build and take the batch (in a worker thread: 10,000 reports take a while)."""
-    items = _items(body, ctype)
+    items = read_items(body, ctype)
     if len(items) > hotline.policy.tracks.max_batch:
         raise InvalidInput(
             "tracks", f"{len(items)} reports exceed the limit of {hotline.policy.tracks.max_batch}"
         )
-    built: list[Track | str] = []
-    for item in items:
-        if isinstance(item, _Unreadable):
-            built.append(item.reason)
-            continue
-        try:
-            built.append(track_from_item(item, caller.party_id))
-        except DeconflictionError as exc:
-            built.append(str(exc))
+    built = tracks_from_items(items, caller.party_id)
     result = hotline.ingest_tracks(caller, built)
     return {
         "accepted": len(result.accepted),

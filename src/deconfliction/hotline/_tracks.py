@@ -42,7 +42,7 @@ class TrackServices(Core):
         checked: list[Track | str] = []
         for item in items:
             if isinstance(item, Track):
-                if item.party != p.party_id:
+                if item.party is not p.party_id and item.party != p.party_id:
                     item = "reports another party's track (a token reports for its own party)"
                 elif item.activity_id is not None and not self._own_live(p, item.activity_id):
                     item = f"activity_id {item.activity_id}: no live activity of yours"
@@ -75,8 +75,7 @@ class TrackServices(Core):
         now = self._now()
         with self._track_lock:
             result = check_batch(checked, now, _LastTimes(self._tracks), self.policy.tracks)
-            for t in result.accepted:
-                self._tracks[t.ident] = t
+            self._tracks.update({(t.party, t.key): t for t in result.accepted})
         return result
 
     def _own_live(self, p: Principal, activity_id: UUID) -> bool:
@@ -106,6 +105,10 @@ class _LastTimes(Mapping[tuple[UUID, str], datetime]):
 
     def __getitem__(self, key: tuple[UUID, str]) -> datetime:
         return self._tracks[key].time
+
+    def get(self, key: tuple[UUID, str], default: Any = None) -> Any:  # no KeyError per miss
+        t = self._tracks.get(key)
+        return default if t is None else t.time
 
     def __iter__(self) -> Iterator[tuple[UUID, str]]:
         return iter(self._tracks)

@@ -9,11 +9,11 @@ from typing import TypeVar
 
 from deconfliction.errors import InvalidInput
 
-__all__ = ["aware", "enum_value", "text"]
+__all__ = ["CONTROL", "aware", "enum_value", "text"]
 
 E = TypeVar("E", bound=StrEnum)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 """Control characters other than tab (\\x09) and newline (\\x0a)."""
 
 
@@ -26,7 +26,7 @@ def text(value: object, field: str, *, max_len: int, required: bool = True) -> s
         raise InvalidInput(field, "must not be empty")
     if len(value) > max_len:
         raise InvalidInput(field, f"must be at most {max_len} characters")
-    if _CONTROL.search(value):
+    if CONTROL.search(value):
         raise InvalidInput(field, "must not contain control characters")
     return value
 

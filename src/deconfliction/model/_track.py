@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from deconfliction.model._asset import MAX_ASSET_SPEED_MPS
 from deconfliction.model._checks import aware, enum_value, text
 
 __all__ = [
+    "ICAO24",
     "MAX_TRACK_ALTITUDE_M",
     "MAX_VERTICAL_RATE_MPS",
     "MIN_TRACK_ALTITUDE_M",
@@ -51,7 +52,8 @@ MAX_TRACK_ALTITUDE_M = 100_000.0
 MAX_VERTICAL_RATE_MPS = 500.0
 """Largest climb or descent rate accepted (about 98,000 ft/min: beyond is a unit error)."""
 
-_ICAO24 = re.compile(r"[0-9a-f]{6}")
+ICAO24 = re.compile(r"[0-9a-f]{6}")
+"""An ICAO 24-bit address as reports carry it (after stripping and lower-casing)."""
 
 
 class TrackSource(StrEnum):
@@ -169,7 +171,7 @@ class Track:
             s(self, "callsign", call or None)
         if self.icao24 is not None:
             icao: object = self.icao24
-            if not isinstance(icao, str) or not _ICAO24.fullmatch(icao := icao.strip().lower()):
+            if not isinstance(icao, str) or not ICAO24.fullmatch(icao := icao.strip().lower()):
                 raise InvalidInput("icao24", "must be 6 hexadecimal digits")
             s(self, "icao24", icao)
         _uuid(self.activity_id, "activity_id", required=False)
@@ -299,6 +301,7 @@ def check_batch(
     p = policy or _DEFAULT_POLICY
     if len(items) > p.max_batch:
         raise InvalidInput("tracks", f"{len(items)} reports exceed the limit of {p.max_batch}")
+    lo, hi = _sure_window(now, p)
     latest: dict[tuple[UUID, str], datetime] = {}
     accepted: list[Track] = []
     rejected: list[Rejection] = []
@@ -306,15 +309,32 @@ def check_batch(
         if isinstance(item, str):
             rejected.append(Rejection(i, item))
             continue
-        ident = item.ident
+        ident = (item.party, item.key)
         last = latest.get(ident) or last_times.get(ident)
-        reason = check_track(item, now, last, p)
+        t = item.time
+        if lo <= t <= hi and (last is None or t > last):  # surely taken: no need to ask
+            reason = None
+        else:
+            reason = check_track(item, now, last, p)
         if reason is None:
             accepted.append(item)
             latest[ident] = item.time
         else:
             rejected.append(Rejection(i, reason))
     return TrackBatchResult(tuple(accepted), tuple(rejected))
+
+
+def _sure_window(now: datetime, p: TrackPolicy) -> tuple[datetime, datetime]:
+    """Times that :func:`check_track` surely finds neither too old nor too far ahead at
+    ``now``: a whole microsecond inside each limit, so that its float seconds never round
+    across it (an empty window when the limits are beyond what a datetime holds)."""
+    try:
+        now = aware(now, "now")  # a naive one: check_track says so at the first report
+        past = timedelta(microseconds=math.floor(p.max_past_s * 1e6) - 1)
+        ahead = timedelta(microseconds=math.floor(p.max_future_s * 1e6) - 1)
+        return now - past, now + ahead
+    except (InvalidInput, OverflowError):
+        return datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
 
 
 _DEFAULT_POLICY = TrackPolicy()
