@@ -144,6 +144,7 @@ PINNED = {
         "Webhook",
         "WebhookState",
         "check_batch",
+        "tracks_from_columns",
         "check_track",
     ],
     "hotline": [

@@ -4,7 +4,7 @@ reports, or the reason each item is refused.
 The body is parsed by orjson; a batch (up to 10,000 reports) is then read column by column
 (:func:`tracks_from_items`: one list per field, the unit conversions and the checks done a
 column at a time, the reports filled by
-:func:`~deconfliction.model._track_columns.tracks_from_columns`) — no pydantic model and
+:func:`~deconfliction.model.tracks_from_columns`) — no pydantic model and
 no ``Track(...)`` call per report. An item the columns cannot vouch for is read alone by
 :func:`track_from_item`, the reference reader, so that every refusal carries its own index
 and the very reason it always had; the columnar reader gives, item by item, exactly what
@@ -32,8 +32,8 @@ from deconfliction.model import (
     AltitudeReference,
     Track,
     TrackSource,
+    tracks_from_columns,
 )
-from deconfliction.model._track_columns import tracks_from_columns
 
 __all__ = ["NDJSON", "TrackIn", "TracksIn", "read_items", "track_from_item", "tracks_from_items"]
 

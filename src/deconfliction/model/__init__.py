@@ -40,6 +40,7 @@ from deconfliction.model._track import (
     check_batch,
     check_track,
 )
+from deconfliction.model._track_columns import tracks_from_columns
 from deconfliction.model._units import FEET_PER_MIN_MPS, KNOT_MPS, NAUTICAL_MILE_M
 from deconfliction.model._webhook import MAX_URL_LENGTH, Webhook, WebhookState
 
@@ -90,5 +91,6 @@ __all__ = [
     "Webhook",
     "WebhookState",
     "check_batch",
+    "tracks_from_columns",
     "check_track",
 ]
