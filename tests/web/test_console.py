@@ -5,6 +5,7 @@ token; a read-only observer."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,3 +231,33 @@ def test_every_control_is_labelled_and_the_panels_work_by_keyboard(
     page.get_by_label("Area as text").fill("91,0; 1,1; 2,2")
     page.get_by_role("button", name="Use", exact=True).press("Enter")
     expect(page.locator("#draw-shape")).to_contain_text("Not understood")
+
+
+def test_a_circle_drawn_with_the_mouse_is_checked_as_a_circle(
+    consoles: Consoles, console_parties: dict[str, Party]
+) -> None:
+    green = console_parties["Green"]
+    lon, lat = spot()
+    page = consoles.open(green.operator)
+    page.get_by_role("tab", name="New activity").click()
+    _show(page, lat, lon, 10)
+    page.get_by_role("button", name="Draw circle").click()
+    page.mouse.click(*_screen(page, lat, lon))
+    page.mouse.click(*_screen(page, lat, lon + 0.05))  # the edge, ~3.5 km east at this latitude
+    shape = page.locator("#draw-shape")
+    expect(shape).to_contain_text("Circle of")
+    text = shape.inner_text()
+    m = re.search(r"Circle of ([\d.]+) (k?m) radius", text)
+    assert m is not None, text
+    radius = float(m[1]) * (1000 if m[2] == "km" else 1)
+    assert 2000 < radius < 5500, text
+    page.get_by_label("Title", exact=True).fill("Green drone survey")
+    page.get_by_role("button", name="Check conflicts").click()
+    expect(page.locator("[data-check=done]")).to_have_attribute("data-conflicts", "0")
+    page.get_by_role("button", name="File activity").click()
+    filed = page.locator("[data-filed]")
+    expect(filed).to_contain_text("Nobody else is affected")
+    a = green.op.get(f"/v1/activities/{filed.get_attribute('data-filed')}").json()
+    (vol,) = a["volumes"]["features"]
+    assert vol["geometry"]["type"] == "Point"
+    assert 2000 < vol["properties"]["radius_m"] < 5500

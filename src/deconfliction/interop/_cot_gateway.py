@@ -89,9 +89,16 @@ class _Party:
     id: UUID
     name: str
     rule: CotPartyRule
-    actor: Principal | None  # from its token: needed to file drawings
+    secret: str | None  # its operator token: needed to file drawings
     reader: Principal
     drawings: dict[str, _Drawing] = field(default_factory=dict)
+
+    def actor(self, hotline: Hotline) -> Principal:
+        """The token's principal, checked again at each use (a revoked token stops working
+        here as it does on the API; the hub caches the check for a few seconds)."""
+        if self.secret is None:
+            raise InvalidInput("cot.token_file", f"no token configured for {self.name}")
+        return hotline.authenticate(self.secret)
 
 
 class CotGateway:
@@ -115,7 +122,7 @@ class CotGateway:
         if found is None:
             raise InvalidInput("cot.party", f"no party named {ref!r} (nor with that id)")
         rule = self.config.rule(ref)
-        actor = None
+        secret = None
         if rule.token_file is not None:
             try:
                 secret = rule.token_file.read_text(encoding="utf-8").strip()
@@ -123,11 +130,11 @@ class CotGateway:
                 raise InvalidInput(
                     "cot.token_file", f"cannot read {rule.token_file}: {exc.strerror}"
                 ) from None
-            actor = hotline.authenticate(secret)
+            actor = hotline.authenticate(secret)  # refused at once if it is not a token
             if actor.party_id != found.id or actor.role is Role.OBSERVER:
                 raise InvalidInput("cot.token_file", f"not an operator token of {found.name}")
         reader = Principal(token_id=UUID(int=0), party_id=found.id, role=Role.OBSERVER)
-        party = _Party(found.id, found.name, rule, actor, reader)
+        party = _Party(found.id, found.name, rule, secret, reader)
         self.parties[ref] = party
         return party
 
@@ -295,8 +302,9 @@ class _Connection:
 
     def drawn(self, event: CotEvent) -> None:
         rule, party = self.party.rule, self.party
-        if rule.shapes == "ignore" or party.actor is None:
+        if rule.shapes == "ignore":
             return
+        actor = party.actor(self.hotline)
         geometry = shape_of(event)
         fingerprint = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
         known = party.drawings.get(event.uid)
@@ -327,9 +335,9 @@ class _Connection:
             rule.kind, title[:200], (volume,), remarks=f"drawn in TAK ({event.uid})"
         )
         if known is not None and known.kind == "activity":
-            r = self.hotline.amend(party.actor, known.id, known.version, draft)
+            r = self.hotline.amend(actor, known.id, known.version, draft)
         else:
-            r = self.hotline.file(party.actor, draft, idempotency=idem)
+            r = self.hotline.file(actor, draft, idempotency=idem)
         party.drawings[event.uid] = _Drawing(
             "activity", r.activity.id, r.activity.version, fingerprint
         )
@@ -351,7 +359,7 @@ class _Connection:
         fingerprint: str,
     ) -> None:
         party, rule = self.party, self.party.rule
-        assert party.actor is not None
+        actor = party.actor(self.hotline)
         props = {"radius_m": geometry.pop("radius_m")} if "radius_m" in geometry else {}
         footprint = footprint_from_geojson(
             {"type": "Feature", "geometry": geometry, "properties": props}
@@ -361,19 +369,20 @@ class _Connection:
         site = ProtectedSite(
             uuid4(), UUID(int=0), rule.site_category, title[:200], footprint, window, now, now
         )
-        r = self.hotline.register_site(party.actor, site, idempotency=idem)
+        r = self.hotline.register_site(actor, site, idempotency=idem)
         party.drawings[event.uid] = _Drawing("site", r.site.id, r.site.version, fingerprint)
 
     def deleted(self, uid: str) -> None:
         known = self.party.drawings.pop(uid, None)
-        if known is None or self.party.actor is None:
+        if known is None:
             return
+        actor = self.party.actor(self.hotline)
         if known.kind == "activity":
-            a, _ = self.hotline.get_activity(self.party.actor, known.id)
-            self.hotline.cancel(self.party.actor, known.id, a.version)
+            a, _ = self.hotline.get_activity(actor, known.id)
+            self.hotline.cancel(actor, known.id, a.version)
         else:
-            s, _ = self.hotline.get_site(self.party.actor, known.id)
-            self.hotline.withdraw_site(self.party.actor, known.id, s.version)
+            s, _ = self.hotline.get_site(actor, known.id)
+            self.hotline.withdraw_site(actor, known.id, s.version)
         log.info(
             "CoT %s: drawing %s deleted → %s %s withdrawn",
             self.party.name,
