@@ -71,7 +71,7 @@ class KeySet:
             return cls([(None, k) for k in _pem_keys(text, source)])
         try:
             jwks = jwt.PyJWKSet.from_dict(json.loads(text))
-        except (ValueError, jwt.PyJWKError) as exc:
+        except (ValueError, jwt.PyJWTError) as exc:
             raise InvalidInput(
                 "dss_jwt_keys", f"{source}: not a PEM or JWKS file ({exc})"
             ) from None
