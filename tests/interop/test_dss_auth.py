@@ -154,3 +154,17 @@ def test_bad_key_files_are_refused_at_start(tmp_path: Path, text: str, reason: s
         KeySet.load(str(f))
     with pytest.raises(InvalidInput, match="cannot read"):
         KeySet.load(str(tmp_path / "missing.pem"))
+
+
+def test_the_service_publishes_its_openapi_document(dss: InProcess) -> None:
+    doc = dss.client.get(f"{DSS}/openapi.json").json()
+    assert {
+        "/operational_intent_references/query",
+        "/operational_intent_references/{entityid}",
+        "/operational_intent_references/{entityid}/{ovn}",
+        "/constraint_references/query",
+        "/constraint_references/{entityid}/{ovn}",
+        "/subscriptions/{subscriptionid}/{version}",
+        "/uss_availability/{uss_id}",
+        "/reports",
+    } <= set(doc["paths"])

@@ -87,9 +87,10 @@ def _dss(request: Request) -> Dss:
 
 
 Service = Annotated[Dss, Depends(_dss)]
-IntentReader = Annotated[DssClient, _scopes((SC,), (CMSA,))]
+_READS_INTENTS = _scopes((SC,), (CMSA,))
+_READS_CONSTRAINTS = _scopes((CM,), (CP,))
+IntentReader = Annotated[DssClient, _READS_INTENTS]
 IntentWriter = Annotated[DssClient, _scopes((SC,), (SC, CP), (CMSA,))]
-ConstraintReader = Annotated[DssClient, _scopes((CM,), (CP,))]
 ConstraintWriter = Annotated[DssClient, _scopes((CM,))]
 Subscriber = Annotated[DssClient, _scopes((CP,), (SC,))]
 Reporter = Annotated[DssClient, _scopes((CM,), (CP,), (SC,), (CMSA,), (AA,))]
@@ -109,22 +110,27 @@ CR = "/constraint_references"
 SUB = "/subscriptions"
 
 
+# -- references: query and get (the same for both kinds) --------------------------------------
+
+
+def _reference_reads(path: str, type_: str, tag: str, reader: Any) -> None:
+    """``POST {path}/query`` and ``GET {path}/{entityid}`` for references of ``type_``;
+    ``reader``: the dependency holding the scopes that may read them."""
+
+    @router.post(f"{path}/query", tags=[tag], name=f"query_{type_}_references")
+    def query(body: QueryIn, dss: Service, client: DssClient = reader) -> dict[str, Any]:
+        return {f"{type_}_references": dss.query(client, type_, body)}
+
+    @router.get(path + "/{entityid}", tags=[tag], name=f"get_{type_}_reference")
+    def get(entityid: str, dss: Service, client: DssClient = reader) -> dict[str, Any]:
+        return {f"{type_}_reference": dss.get(client, type_, entity_id(entityid))}
+
+
+_reference_reads(OI, OPERATIONAL_INTENT, "Operational intent references", _READS_INTENTS)
+_reference_reads(CR, CONSTRAINT, "Constraint references", _READS_CONSTRAINTS)
+
+
 # -- operational intent references ------------------------------------------------------------
-
-
-@router.post(f"{OI}/query", tags=["Operational intent references"])
-def query_operational_intent_references(
-    body: QueryIn, client: IntentReader, dss: Service
-) -> dict[str, Any]:
-    return {"operational_intent_references": dss.query(client, OPERATIONAL_INTENT, body)}
-
-
-@router.get(OI + "/{entityid}", tags=["Operational intent references"])
-def get_operational_intent_reference(
-    entityid: str, client: IntentReader, dss: Service
-) -> dict[str, Any]:
-    ref = dss.get(client, OPERATIONAL_INTENT, entity_id(entityid))
-    return {"operational_intent_reference": ref}
 
 
 @router.put(
@@ -151,20 +157,6 @@ def delete_operational_intent_reference(
 
 
 # -- constraint references --------------------------------------------------------------------
-
-
-@router.post(f"{CR}/query", tags=["Constraint references"])
-def query_constraint_references(
-    body: QueryIn, client: ConstraintReader, dss: Service
-) -> dict[str, Any]:
-    return {"constraint_references": dss.query(client, CONSTRAINT, body)}
-
-
-@router.get(CR + "/{entityid}", tags=["Constraint references"])
-def get_constraint_reference(
-    entityid: str, client: ConstraintReader, dss: Service
-) -> dict[str, Any]:
-    return {"constraint_reference": dss.get(client, CONSTRAINT, entity_id(entityid))}
 
 
 @router.put(CR + "/{entityid}", status_code=status.HTTP_201_CREATED, tags=["Constraint references"])

@@ -45,8 +45,23 @@ __all__ = [
 ]
 
 
+class _Spanned:
+    """The time span of a row's ``extents``."""
+
+    __slots__ = ()
+    extents: tuple[Volume4D, ...]
+
+    @property
+    def time_start(self) -> datetime:
+        return min(v.time.start for v in self.extents)
+
+    @property
+    def time_end(self) -> datetime:
+        return max(v.time.end for v in self.extents)
+
+
 @dataclass(frozen=True, slots=True)
-class DssEntityRow:
+class DssEntityRow(_Spanned):
     """An operational intent (``type`` ``"operational_intent"``, with its state, the
     subscription it uses and the hotline activity carrying it) or a constraint reference."""
 
@@ -63,17 +78,9 @@ class DssEntityRow:
     party_id: UUID | None = None
     activity_id: UUID | None = None
 
-    @property
-    def time_start(self) -> datetime:
-        return min(v.time.start for v in self.extents)
-
-    @property
-    def time_end(self) -> datetime:
-        return max(v.time.end for v in self.extents)
-
 
 @dataclass(frozen=True, slots=True)
-class DssSubscriptionRow:
+class DssSubscriptionRow(_Spanned):
     """A subscription: its area, what it asks to be told of and its notification index."""
 
     id: UUID
@@ -86,14 +93,6 @@ class DssSubscriptionRow:
     implicit: bool
     extents: tuple[Volume4D, ...]
     updated_at: datetime
-
-    @property
-    def time_start(self) -> datetime:
-        return min(v.time.start for v in self.extents)
-
-    @property
-    def time_end(self) -> datetime:
-        return max(v.time.end for v in self.extents)
 
 
 _ENTITY_FIELDS = [
