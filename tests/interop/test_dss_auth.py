@@ -12,9 +12,11 @@ import pytest
 
 from deconfliction.errors import InvalidInput
 from deconfliction.interop._dss_auth import KeySet
+from deconfliction.interop._dss_errors import DssError
 from tests.api._hub import data_dir, spot
 from tests.interop.dss_support import (
     AA,
+    AUD,
     CM,
     CMSA,
     CP,
@@ -168,3 +170,38 @@ def test_the_service_publishes_its_openapi_document(dss: InProcess) -> None:
         "/uss_availability/{uss_id}",
         "/reports",
     } <= set(doc["paths"])
+
+
+def test_a_jwks_url_is_fetched(authority: Authority) -> None:
+    """Keys from a JWKS URL (a loopback server here), as from an authority's jwks_uri."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from deconfliction.interop._dss_auth import TokenVerifier
+
+    body = json.dumps(authority.jwks()).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+        v = TokenVerifier(KeySet.load(url), AUD)
+        claims = v.verify(authority.token("uss-a", SC, CP))
+        assert claims.manager == "uss-a"
+        assert claims.scopes == frozenset({SC, CP})
+        with pytest.raises(DssError) as e:
+            v.verify(Authority(kid="other").token("uss-a", SC))
+        assert e.value.status == 401
+    finally:
+        server.shutdown()
