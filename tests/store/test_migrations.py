@@ -50,7 +50,7 @@ def test_comparison_sees_a_difference(tmp_path: Path) -> None:
 
 
 def test_database_is_at_head(tmp_path: Path) -> None:
-    assert head_revision() == "0008"
+    assert head_revision() == "0009"
     with open_store(sqlite_url(tmp_path)) as store:
         assert current_revision(store.engine) == head_revision()
     with open_store(sqlite_url(tmp_path), migrate=False) as store:  # reopening: nothing to do

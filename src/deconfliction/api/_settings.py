@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deconfliction.errors import InvalidInput
@@ -73,6 +73,30 @@ class Settings(BaseSettings):
     """The longest wait between two attempts at a webhook (5 minutes)."""
     webhook_poll_s: float = Field(default=5.0, gt=0, le=600)
     """How often the webhook worker checks the store even when nothing woke it."""
+
+    dss_jwt_keys: str | None = None
+    """The ASTM F3548-21 discovery service (``/dss/v1``, served by
+    ``deconfliction.interop:create_hub_app``): the public keys that verify its RS256 access
+    tokens — a PEM file, a JWKS file, or an ``https://`` JWKS URL; default: none (off)."""
+    dss_audience: str | None = None
+    """The ``aud`` those tokens must carry: the host name USSs reach this hub by (e.g.
+    ``dss.example.org``); required with ``dss_jwt_keys``."""
+    dss_issuer: str | None = None
+    """When set, the ``iss`` those tokens must carry."""
+    dss_managers: dict[str, str] = Field(default_factory=dict)
+    """Each USS (its tokens' ``sub``) → the hotline party (name or id) whose activities
+    carry its operational intents; a USS not listed gets 403."""
+    dss_max_area_km2: float = Field(default=2_500.0, gt=0)
+    """Largest footprint of an area or extent the discovery service takes (as the
+    reference implementation); above it, 413 (400 where the interface lists no 413)."""
+    dss_max_results: int = Field(default=10_000, ge=1, le=100_000)
+    """Most references or subscriptions one query returns."""
+
+    @model_validator(mode="after")
+    def _dss_needs_audience(self) -> Settings:
+        if self.dss_jwt_keys is not None and not self.dss_audience:
+            raise ValueError("dss_audience is required with dss_jwt_keys (the tokens' aud)")
+        return self
 
     def effective_database_url(self) -> str:
         if self.database_url:

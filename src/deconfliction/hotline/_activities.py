@@ -48,7 +48,12 @@ from deconfliction.model import (
     Role,
 )
 
-__all__ = ["ActivityServices"]
+__all__ = ["ActivityServices", "Within"]
+
+Within = Callable[[Transaction, Activity], None]
+"""Work of another service that must commit with an activity's version or not at all (the
+F3548 discovery service's reference to it): called inside the write's transaction once the
+version is stored, before anyone is told; raising undoes the whole write."""
 
 
 class ActivityServices(Core):
@@ -124,6 +129,7 @@ class ActivityServices(Core):
         *,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        within: Within | None = None,
     ) -> FilingResult:
         """Declare a new activity; every affected party gets a notice in the same transaction."""
         self._need(p, Role.OPERATOR)
@@ -151,6 +157,8 @@ class ActivityServices(Core):
                 remarks=draft.remarks,
             )
             tx.add_activity(act)
+            if within is not None:
+                within(tx, act)
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, act.volumes, act.owner, act.kind
             )
@@ -218,6 +226,7 @@ class ActivityServices(Core):
         *,
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
+        within: Within | None = None,
     ) -> FilingResult:
         """Replace an activity's content; the old version's notices are superseded."""
         self._need(p, Role.OPERATOR)
@@ -243,6 +252,8 @@ class ActivityServices(Core):
                 kind=draft.kind,
             )
             self._store_version(tx, new, old)
+            if within is not None:
+                within(tx, new)
             # Detect against everything but the old version itself (same owner: excluded).
             found = activity_conflicts(
                 self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
@@ -264,6 +275,7 @@ class ActivityServices(Core):
         target: ActivityState,
         change: str,
         idempotency: Idempotency | None,
+        within: Within | None = None,
     ) -> FilingResult:
         self._need(p, Role.OPERATOR)
 
@@ -279,6 +291,8 @@ class ActivityServices(Core):
             old = self._owned_activity(tx, p, activity_id, expected_version)
             new = old.transition(target, now)
             self._store_version(tx, new, old)
+            if within is not None:
+                within(tx, new)
             if new.state.is_live:
                 found = activity_conflicts(
                     self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
@@ -303,9 +317,10 @@ class ActivityServices(Core):
         expected_version: int,
         *,
         idempotency: Idempotency | None = None,
+        within: Within | None = None,
     ) -> FilingResult:
         return self._transition(
-            p, activity_id, expected_version, ActivityState.ACTIVE, "activated", idempotency
+            p, activity_id, expected_version, ActivityState.ACTIVE, "activated", idempotency, within
         )
 
     def end(
@@ -327,9 +342,16 @@ class ActivityServices(Core):
         expected_version: int,
         *,
         idempotency: Idempotency | None = None,
+        within: Within | None = None,
     ) -> FilingResult:
         return self._transition(
-            p, activity_id, expected_version, ActivityState.CANCELLED, "cancelled", idempotency
+            p,
+            activity_id,
+            expected_version,
+            ActivityState.CANCELLED,
+            "cancelled",
+            idempotency,
+            within,
         )
 
     def check(self, p: Principal, draft: ActivityDraft) -> CheckResult:

@@ -279,6 +279,12 @@ class Core:
 
     # ------------------------------------------------------------------ plumbing
 
+    def transact(self, work: Callable[[Transaction, datetime], T]) -> T:
+        """Run ``work(tx, now)`` as a write of another service's own state (the F3548
+        discovery service's subscriptions, for one) under this hub's writer lock and clock,
+        in its group commit; return its result once committed. It tells nobody."""
+        return self._submit(lambda tx, now, _events, _after: work(tx, now))
+
     def _now(self) -> datetime:
         return self.clock.now().astimezone(UTC)
 

@@ -1,4 +1,5 @@
-"""The hub as ``deconfliction serve`` runs it: the API app plus the configured feeds."""
+"""The hub as ``deconfliction serve`` runs it: the API app plus the configured feeds and
+the F3548 discovery service."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from deconfliction.api import Background, Settings, create_app
 from deconfliction.interop._cot_config import load_cot_config
 from deconfliction.interop._cot_gateway import CotGateway
+from deconfliction.interop._dss_routes import mount_dss
 from deconfliction.interop._feeds import Feeds, load_feeds
 from deconfliction.interop._routes import router as formats_router
 
@@ -16,8 +18,10 @@ __all__ = ["create_hub_app"]
 def create_hub_app(settings: Settings | None = None) -> FastAPI:
     """:func:`deconfliction.api.create_app` with the surveillance feeds of
     ``settings.feeds`` and the Cursor-on-Target gateway of ``settings.cot`` running beside it
-    and the exchange formats (NOTAM, KML/KMZ) served (a bad feeds file is refused here, at start).
-    Usable as a uvicorn factory: ``uvicorn --factory deconfliction.interop:create_hub_app``."""
+    and the exchange formats (NOTAM, KML/KMZ) served (a bad file is refused here, at start).
+    With ``settings.dss_jwt_keys`` it also serves the ASTM F3548-21 discovery service at
+    ``/dss/v1``. Usable as a uvicorn factory:
+    ``uvicorn --factory deconfliction.interop:create_hub_app``."""
     settings = settings or Settings()
     background: list[Background] = []
     if settings.feeds is not None:
@@ -26,4 +30,6 @@ def create_hub_app(settings: Settings | None = None) -> FastAPI:
         background.append(CotGateway(load_cot_config(settings.cot)))
     app = create_app(settings, background=background)
     app.include_router(formats_router)
+    if settings.dss_jwt_keys is not None:
+        mount_dss(app, settings)
     return app

@@ -21,6 +21,23 @@ returns a :class:`SqlStore`, which implements the ``Store`` protocol of
 True
 """
 
+from deconfliction.store._dss import (
+    DssEntityRow,
+    DssSubscriptionRow,
+    add_dss_report,
+    bump_dss_notifications,
+    delete_dss_entity,
+    delete_dss_subscription,
+    dss_availability_of,
+    dss_entities_between,
+    dss_entities_using,
+    dss_subscriptions_between,
+    get_dss_entity,
+    get_dss_subscription,
+    put_dss_availability,
+    put_dss_entity,
+    put_dss_subscription,
+)
 from deconfliction.store._engine import SqlStore, create_engine, open_store
 from deconfliction.store._errors import IntegrityViolation, StoreError
 from deconfliction.store._ledger import (
@@ -58,4 +75,19 @@ __all__ = [
     "add_party_key",
     "list_party_keys",
     "revoke_party_key",
+    "DssEntityRow",
+    "DssSubscriptionRow",
+    "add_dss_report",
+    "bump_dss_notifications",
+    "delete_dss_entity",
+    "delete_dss_subscription",
+    "dss_availability_of",
+    "dss_entities_between",
+    "dss_entities_using",
+    "dss_subscriptions_between",
+    "get_dss_entity",
+    "get_dss_subscription",
+    "put_dss_availability",
+    "put_dss_entity",
+    "put_dss_subscription",
 ]

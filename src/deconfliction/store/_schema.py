@@ -21,6 +21,10 @@ __all__ = [
     "assets",
     "conflicts",
     "disclosures",
+    "dss_availability",
+    "dss_entities",
+    "dss_reports",
+    "dss_subscriptions",
     "events",
     "idempotency",
     "ledger",
@@ -347,4 +351,66 @@ party_keys = sa.Table(
     sa.Column("public_key", sa.LargeBinary(32), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# -- the ASTM F3548-21 discovery service (deconfliction.interop) ------------------------------
+# Operational intent and constraint references (``type``), with their OVN and version; an
+# operational intent also names the hotline activity that carries it. ``extents`` are volume
+# records (geo.volume_to_record); ``time_start``/``time_end`` bound them, for range queries.
+
+dss_entities = sa.Table(
+    "dss_entities",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("type", sa.String(_ENUM), nullable=False),
+    sa.Column("manager", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("ovn", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(_ENUM), nullable=True),
+    sa.Column("uss_base_url", sa.String(2000), nullable=False),
+    sa.Column("subscription_id", sa.Uuid, nullable=True),
+    _party_fk("party_id", nullable=True),
+    sa.Column("activity_id", sa.Uuid, sa.ForeignKey("activities.id"), nullable=True),
+    sa.Column("time_start", UtcDateTime, nullable=False),
+    sa.Column("time_end", UtcDateTime, nullable=False),
+    sa.Column("extents", sa.JSON, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "type", "time_end"),
+    sa.Index(None, "subscription_id"),
+)
+
+dss_subscriptions = sa.Table(
+    "dss_subscriptions",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("manager", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("notification_index", sa.Integer, nullable=False),
+    sa.Column("uss_base_url", sa.String(2000), nullable=False),
+    sa.Column("notify_for_operational_intents", sa.Boolean, nullable=False),
+    sa.Column("notify_for_constraints", sa.Boolean, nullable=False),
+    sa.Column("implicit", sa.Boolean, nullable=False),
+    sa.Column("time_start", UtcDateTime, nullable=False),
+    sa.Column("time_end", UtcDateTime, nullable=False),
+    sa.Column("extents", sa.JSON, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "time_end"),
+)
+
+dss_availability = sa.Table(
+    "dss_availability",
+    metadata,
+    sa.Column("manager", sa.String(255), primary_key=True),
+    sa.Column("availability", sa.String(_ENUM), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+dss_reports = sa.Table(
+    "dss_reports",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("manager", sa.String(255), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("report", sa.JSON, nullable=False),
 )
