@@ -183,6 +183,9 @@ def test_tcp_positions_ping_drawing_and_notices(gateway: Gateway) -> None:
             assert chat.find("__chat/chatgrp").get("uid1") == "BLUE-TEAM-1"  # type: ignore[union-attr]
             shape = await tak.next("u-d-f", uid_prefix=f"hotline-{filed['activity']['id']}")
             assert shape.stale > datetime.now(UTC) + timedelta(hours=3)
+            # … and the conflict's common area, drawn red.
+            area = await tak.next("u-d-f", uid_prefix="hotline-conflict-")
+            assert area.find("contact").get("callsign") == "CONFLICT"  # type: ignore[union-attr]
 
             # Deleting the drawing in TAK cancels the activity.
             await tak.send(

@@ -14,7 +14,8 @@ client's certificate CN (through ``[[parties]] cert_cn``), or an outgoing client
   (``b-t-f``) and the activity's volumes as drawings (``u-d-f``, uid
   ``hotline-<activity>-<n>``, ``stale`` at the volume's end; removed when the activity no
   longer affects the party), hotline messages as GeoChat, tactical alerts as ``b-a-g``
-  alerts at their position. On connecting, the activities that affect the party now.
+  alerts at their position; a notice's conflicts as their common areas (red ``u-d-f``,
+  uid ``hotline-conflict-<id>-<n>``). On connecting, the activities that affect the party.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from uuid import UUID, uuid4
 from deconfliction.bus import InProcessBus
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.geo import TimeWindow, footprint_from_geojson, volume_from_geojson
-from deconfliction.hotline import ActivityDraft, Hotline, Idempotency, Principal, activity_json
+from deconfliction.hotline import (
+    ActivityDraft,
+    Hotline,
+    Idempotency,
+    Principal,
+    activity_json,
+    conflict_json,
+)
 from deconfliction.interop._cot import (
     CotEvent,
     CotSplitter,
@@ -433,6 +441,40 @@ class _Connection:
                 )
             )
 
+    async def conflict_areas(self, conflict_id: UUID, *, gone: bool) -> None:
+        """A conflict's common areas (computed now, as ``?geometry=true`` does), drawn red
+        with uid ``hotline-conflict-<id>-<n>``, stale when the overlap ends."""
+        c = await asyncio.to_thread(
+            self.hotline.get_conflict, self.party.reader, conflict_id, geometry=True
+        )
+        now = datetime.now(UTC)
+        n = 0
+        for o in conflict_json(c)["overlaps"]:
+            area = o.get("intersection")
+            if not area:
+                continue
+            geometry = area.get("geometry", area)
+            polygons = (
+                [geometry["coordinates"]]
+                if geometry["type"] == "Polygon"
+                else geometry["coordinates"]
+                if geometry["type"] == "MultiPolygon"
+                else []
+            )
+            end = datetime.fromisoformat(o["time_end"]) if o.get("time_end") else now
+            for rings in polygons:
+                n += 1
+                await self.send(
+                    shape_event(
+                        f"hotline-conflict-{conflict_id}-{n}",
+                        "CONFLICT",
+                        rings[0],
+                        now,
+                        now if gone else max(end, now + timedelta(minutes=1)),
+                        remarks=f"conflict {conflict_id}: the declared volumes overlap here",
+                    )
+                )
+
     async def forward(self, type_: str, data: dict[str, Any]) -> None:
         now = datetime.now(UTC)
         notice = data.get("notice")
@@ -448,7 +490,10 @@ class _Connection:
                 chat_event(str(notice["id"]), self.contact_uid, self.contact_callsign, text, now)
             )
             if type_ == "notice" and data.get("activity"):
-                await self.shapes(data["activity"], gone=notice.get("reason") in _GONE)
+                gone = notice.get("reason") in _GONE
+                await self.shapes(data["activity"], gone=gone)
+                for c in data.get("conflicts") or []:
+                    await self.conflict_areas(UUID(str(c["id"])), gone=gone)
         elif type_ in ("alert.raised", "alert.updated", "alert.cleared", "alert.contingent"):
             alert = data.get("alert") or {}
             text = f"{alert.get('kind', 'tactical')} alert" + (
