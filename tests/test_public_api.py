@@ -188,6 +188,7 @@ PINNED = {
         "conflict_json",
         "disclosure_json",
         "duration_text",
+        "time_text",
         "event_json",
         "figures_json",
         "hash_secret",

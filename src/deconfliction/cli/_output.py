@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from deconfliction.hotline import duration_text
+from deconfliction.hotline import duration_text, time_text
 
 __all__ = ["fmt_duration", "fmt_time", "print_json", "table"]
 
@@ -31,12 +31,7 @@ def fmt_duration(seconds: float) -> str:
 
 def fmt_time(iso: str | None) -> str:
     """``2026-11-25T20:31:14.123Z`` → ``2026-11-25 20:31:14Z`` (None → ``-``)."""
-    if not iso:
-        return "-"
-    text = iso.replace("T", " ")
-    if "." in text:
-        text = text.split(".", 1)[0] + "Z"
-    return text.replace("+00:00", "Z")
+    return time_text(iso)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

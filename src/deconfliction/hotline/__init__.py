@@ -61,6 +61,7 @@ from deconfliction.hotline._timeline import (
     ActivityVersion,
     TimelineEvent,
     duration_text,
+    time_text,
     timeline_json,
 )
 from deconfliction.hotline._tokens import hash_secret, new_secret
@@ -114,6 +115,7 @@ __all__ = [
     "conflict_json",
     "disclosure_json",
     "duration_text",
+    "time_text",
     "event_json",
     "figures_json",
     "hash_secret",

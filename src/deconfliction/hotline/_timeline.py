@@ -122,6 +122,20 @@ def _other_party(c: Conflict, activity_id: UUID) -> UUID:
     return c.other_owner if c.activity_id == activity_id else c.activity_owner
 
 
+def time_text(iso_time: str | None) -> str:
+    """A hub time for people, to the second.
+
+    >>> time_text("2026-11-25T20:31:14.123Z"), time_text(None)
+    ('2026-11-25 20:31:14Z', '-')
+    """
+    if not iso_time:
+        return "-"
+    text = iso_time.replace("T", " ")
+    if "." in text:
+        text = text.split(".", 1)[0] + "Z"
+    return text.replace("+00:00", "Z")
+
+
 def duration_text(seconds: float) -> str:
     """A duration for people.
 

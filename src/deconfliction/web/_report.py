@@ -14,23 +14,13 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from deconfliction.hotline import duration_text
+from deconfliction.hotline import duration_text, time_text
 
 __all__ = ["render_report", "report_html"]
 
 
-def fmt_duration(seconds: float) -> str:
-    return duration_text(seconds)
-
-
-def fmt_time(iso: str | None) -> str:
-    """``2026-11-25T20:31:14.123Z`` → ``2026-11-25 20:31:14Z`` (None → ``-``)."""
-    if not iso:
-        return "-"
-    text = iso.replace("T", " ")
-    if "." in text:
-        text = text.split(".", 1)[0] + "Z"
-    return text.replace("+00:00", "Z")
+fmt_duration = duration_text
+fmt_time = time_text
 
 
 _CSS = """
