@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import orjson
 import sqlalchemy as sa
 
-from deconfliction.store import _migrate, _sqlite
+from deconfliction.store import _migrate, _postgres, _sqlite
 from deconfliction.store._errors import StoreError
 from deconfliction.store._store import SqlTransaction
 
@@ -45,8 +45,9 @@ class SqlStore:
     def transaction(self) -> AbstractContextManager[SqlTransaction]:
         """A read-write transaction: commits when the block ends, rolls back if it raises.
 
-        On SQLite it takes the write lock when it begins (``BEGIN IMMEDIATE``): writers
-        queue for up to the busy timeout instead of failing half-way.
+        It takes the write lock when it begins (``BEGIN IMMEDIATE`` on SQLite, an advisory
+        lock on PostgreSQL): writers queue instead of failing half-way, and never miss
+        each other's rows.
         """
         return self._transaction(read_only=False)
 
@@ -97,12 +98,25 @@ def _json_text(value: object) -> str:
 
 
 def create_engine(url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> sa.Engine:
-    """A SQLAlchemy engine for ``url`` with the store's connection setup installed."""
+    """A SQLAlchemy engine for ``url`` with the store's connection setup installed.
+
+    SQLite (``sqlite:///PATH``) and PostgreSQL through psycopg 3
+    (``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``) are supported; their
+    transactions behave alike (see ``_sqlite`` and ``_postgres``).
+    """
+    backend = sa.make_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    options = _postgres.engine_options() if backend == "postgresql" else {}
     engine = sa.create_engine(
-        url, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads
+        url, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads, **options
     )
     if _sqlite.is_sqlite(engine):
         _sqlite.configure(engine, busy_timeout_s=busy_timeout_s)
+    else:
+        _postgres.configure(engine)
     return engine
 
 
