@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
-from deconfliction.store import SqlStore, open_store
+from deconfliction.store import SqlStore, StoreError, create_engine, open_store
 from deconfliction.store._ledger import LedgerRow, append_ledger_row, ledger_head_row
 from deconfliction.store._postgres import WRITE_LOCK_KEY
 from tests.store import factories as f
@@ -159,3 +159,18 @@ def test_the_ledger_head_is_read_for_update(store: SqlStore) -> None:
     assert heads[0].endswith("FOR UPDATE")
     with store.read() as tx:
         assert ledger_head_row(tx) == (1, bytes([1]) * 32)
+
+
+def test_a_bare_postgresql_url_uses_psycopg_3(pg_url: str) -> None:
+    engine = create_engine(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        assert engine.dialect.driver == "psycopg"
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_missing_driver_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match=r"not installed \(psycopg2\).*deconfliction\[postgres\]"):
+        create_engine("postgresql+psycopg2://u@localhost/db")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
@@ -101,18 +101,30 @@ def create_engine(url: str, *, busy_timeout_s: float = 30.0, echo: bool = False)
     """A SQLAlchemy engine for ``url`` with the store's connection setup installed.
 
     SQLite (``sqlite:///PATH``) and PostgreSQL through psycopg 3
-    (``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``) are supported; their
-    transactions behave alike (see ``_sqlite`` and ``_postgres``).
+    (``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``; a bare ``postgresql://`` uses
+    psycopg 3 too) are supported; their transactions behave alike (see ``_sqlite`` and
+    ``_postgres``).
     """
-    backend = sa.make_url(url).get_backend_name()
+    parsed = sa.make_url(url)
+    backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise StoreError(
             f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
         )
-    options = _postgres.engine_options() if backend == "postgresql" else {}
-    engine = sa.create_engine(
-        url, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads, **options
-    )
+    options: dict[str, Any] = {}
+    if backend == "postgresql":
+        options = _postgres.engine_options()
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = sa.create_engine(
+            parsed, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads, **options
+        )
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the driver for {parsed.drivername} is not installed ({exc.name}): "
+            "pip install 'deconfliction[postgres]'"
+        ) from exc
     if _sqlite.is_sqlite(engine):
         _sqlite.configure(engine, busy_timeout_s=busy_timeout_s)
     else:
