@@ -4,7 +4,7 @@
 loopback (a free TCP port on 127.0.0.1; its Unix socket in the same temp folder), trust
 authentication, and durability off (the cluster dies with the test run). As root the
 binaries run as the ``postgres`` system user (``runuser``), on a folder it owns; otherwise
-as the current user. The same approach as ``bench/_postgis.py``, without PostGIS.
+as the current user. ``bench/_postgis.py`` builds its PostGIS cluster on this class.
 
 ``make test`` installs Debian's ``postgresql`` when it is missing. Setting
 ``DECONFLICTION_NO_POSTGRES=1`` skips the PostgreSQL tests instead (for a machine where
@@ -67,9 +67,13 @@ def _free_port() -> int:
 
 
 class PgCluster:
-    """A throwaway server: ``with PgCluster() as pg: url = pg.create_database()``."""
+    """A throwaway server: ``with PgCluster() as pg: url = pg.create_database()``.
 
-    def __init__(self) -> None:
+    ``settings`` override :data:`SERVER_SETTINGS` (``-c`` options of the server).
+    """
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.settings = SERVER_SETTINGS | (settings or {})
         self.bindir = ""
         self.tmpdir = ""
         self.datadir = ""
@@ -99,8 +103,12 @@ class PgCluster:
                 + (f"\n--- server.log tail ---\n{log}" if log else "")
             )
 
+    def find_bindir(self) -> str:
+        """The server binaries' folder (a subclass may require more of it)."""
+        return find_bindir()
+
     def __enter__(self) -> PgCluster:
-        self.bindir = find_bindir()
+        self.bindir = self.find_bindir()
         self.tmpdir = tempfile.mkdtemp(prefix="deconfliction-pg-")
         try:
             if os.geteuid() == 0:
@@ -129,7 +137,7 @@ class PgCluster:
             )
             self.port = _free_port()
             opts = ["-p", str(self.port), "-c", f"unix_socket_directories={self.tmpdir}"]
-            for k, v in SERVER_SETTINGS.items():
+            for k, v in self.settings.items():
                 opts += ["-c", f"{k}={v}"]
             log = os.path.join(self.tmpdir, "server.log")
             pg_ctl = os.path.join(self.bindir, "pg_ctl")
