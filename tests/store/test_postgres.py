@@ -140,6 +140,26 @@ def test_a_writer_waits_for_the_other_and_sees_its_rows(store: SqlStore) -> None
     assert seen[-1] == ["Blue"]
 
 
+def test_a_writer_waits_at_most_the_busy_timeout(pg_url: str) -> None:
+    with open_store(pg_url, busy_timeout_s=0.3) as store, store.transaction() as tx:
+        tx.add_party(f.party("Blue"))
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                with store.transaction() as tx2:
+                    tx2.list_parties()
+            except sa.exc.OperationalError as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(10)
+        assert not t.is_alive()
+    assert len(errors) == 1
+    assert "lock timeout" in str(errors[0])
+
+
 def _names(store: SqlStore) -> list[str]:
     with store.read() as tx:
         return [p.name for p in tx.list_parties()]

@@ -113,7 +113,7 @@ def create_engine(url: str, *, busy_timeout_s: float = 30.0, echo: bool = False)
         )
     options: dict[str, Any] = {}
     if backend == "postgresql":
-        options = _postgres.engine_options()
+        options = _postgres.engine_options(lock_timeout_s=busy_timeout_s)
         if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
             parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -139,7 +139,8 @@ def open_store(
 
     With ``migrate=False`` the schema is left alone and must already be at the head
     revision (else :class:`StoreError`): use it where migrations are a separate step.
-    ``busy_timeout_s`` is how long a SQLite writer waits for the write lock.
+    ``busy_timeout_s`` is how long a writer waits for the write lock (on PostgreSQL: for
+    any lock).
     """
     engine = create_engine(url, busy_timeout_s=busy_timeout_s, echo=echo)
     try:

@@ -16,6 +16,8 @@ layers above see one behaviour on either database:
 * **A consistent snapshot** for read-only transactions (``READ_ONLY`` execution option):
   ``REPEATABLE READ, READ ONLY``, as a deferred ``BEGIN`` gives on SQLite; a batched read
   (the ledger streamed in pages) sees one state.
+* A writer waits for the lock at most the store's busy timeout (``lock_timeout``), then
+  fails, as on SQLite.
 * Sessions run in UTC (``timezone``), so ``TIMESTAMP WITH TIME ZONE`` values print and
   compare in UTC even to a tool reading the database by hand.
 
@@ -31,7 +33,7 @@ import sqlalchemy as sa
 
 from deconfliction.store._sqlite import READ_ONLY
 
-__all__ = ["WRITE_LOCK_KEY", "configure", "is_postgres"]
+__all__ = ["WRITE_LOCK_KEY", "configure", "engine_options", "is_postgres"]
 
 WRITE_LOCK_KEY = int.from_bytes(b"dhotline", "big") & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock key (a signed 64-bit integer) every read-write transaction holds."""
@@ -45,12 +47,19 @@ def is_postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def engine_options() -> dict[str, Any]:
-    """Extra ``sqlalchemy.create_engine`` arguments for PostgreSQL."""
+def engine_options(*, lock_timeout_s: float) -> dict[str, Any]:
+    """Extra ``sqlalchemy.create_engine`` arguments for PostgreSQL: a statement waiting
+    longer than ``lock_timeout_s`` for a lock (the writers' lock, a row) fails, as a SQLite
+    writer does after its busy timeout (0: wait for ever).
+
+    >>> engine_options(lock_timeout_s=2.5)["connect_args"]
+    {'options': '-c timezone=UTC -c lock_timeout=2500'}
+    """
+    lock_ms = max(0, round(lock_timeout_s * 1000))
     return {
         "isolation_level": "READ COMMITTED",
         "pool_pre_ping": True,  # a server restart must not fail the next transaction
-        "connect_args": {"options": "-c timezone=UTC"},
+        "connect_args": {"options": f"-c timezone=UTC -c lock_timeout={lock_ms}"},
     }
 
 
