@@ -13,12 +13,13 @@ STAMP      := $(VENV)/.installed
 LOCK       := requirements/lock.txt
 BENCH_ARGS ?=
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+PG_BINDIR  := /usr/lib/postgresql/15/bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test demo bench postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint test demo bench postgresql postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -31,10 +32,10 @@ $(BIN)/python:
 # Reinstalls only when pyproject.toml or the lock file changed (or the venv is new).
 $(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench,postgres]'
 	touch $@
 
-install: $(STAMP)  ## create .venv and install the package with pinned dev+bench deps
+install: $(STAMP)  ## create .venv and install the package with pinned dev+bench+postgres deps
 
 # Regenerate requirements/lock.txt from pyproject.toml. Existing pins are kept unless they no
 # longer satisfy pyproject.toml; `make lock-upgrade` moves every pin to the newest release.
@@ -43,7 +44,7 @@ install: $(STAMP)  ## create .venv and install the package with pinned dev+bench
 define uv_compile
 	mkdir -p $(dir $(LOCK))
 	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres \
 		--python-version 3.11 --python-platform linux \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
 	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \
@@ -71,8 +72,10 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
 	exit $$status
 
 # Runs lint and the test suite (both, even if lint fails) and fails if either failed.
-# The console's browser tests drive Debian's Chromium: installed first when missing.
-test: $(STAMP) chromium  ## lint, then the test suite (tests/ and doctests in src/)
+# The console's browser tests drive Debian's Chromium, the PostgreSQL store's tests start a
+# throwaway cluster with Debian's PostgreSQL server: both installed first when missing.
+# DECONFLICTION_NO_POSTGRES=1 skips the PostgreSQL tests (otherwise they fail without it).
+test: $(STAMP) chromium postgresql  ## lint, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
@@ -90,6 +93,17 @@ fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left
 # (`deconfliction check examples/sample-volumes.geojson` checks a file locally, no hub.)
 demo: $(STAMP)  ## run a hub with four parties over northern France and play the scenario
 	$(BIN)/deconfliction demo
+
+# Debian's PostgreSQL server for the store's tests (a throwaway cluster per test session,
+# started with initdb/pg_ctl; no system service is used). Installed only if missing.
+postgresql:  ## install Debian's PostgreSQL 15 server if $(PG_BINDIR)/initdb is missing
+	@if [ -x $(PG_BINDIR)/initdb ]; then \
+		echo "PostgreSQL present ($(PG_BINDIR))"; \
+	else \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			postgresql; \
+	fi
 
 # PostGIS for the benchmark's baseline; installed only if missing. Not needed by `make test`.
 postgis:  ## install PostgreSQL 15 + PostGIS 3 from Debian if missing

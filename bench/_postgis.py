@@ -86,18 +86,18 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import shlex
-import shutil
-import socket
 import struct
-import subprocess
-import tempfile
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests/
+from tests.pgcluster import PgCluster
 
 __all__ = ["PgVolume", "PostgisCluster", "PostgisBaseline", "ewkb_hex"]
 
@@ -167,16 +167,12 @@ def _find_bindir() -> str:
     raise RuntimeError(f"PostgreSQL/PostGIS server binaries not found: {_INSTALL_HINT}")
 
 
-def _free_port() -> int:
-    # Only names the socket file (.s.PGSQL.<port>) and seeds the SysV shm key;
-    # nothing listens on TCP.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class PostgisCluster(PgCluster):
+    """Throw-away PostgreSQL+PostGIS server; ``with PostgisCluster() as pg:``.
 
-
-class PostgisCluster:
-    """Throw-away PostgreSQL+PostGIS server; ``with PostgisCluster() as pg:``."""
+    The cluster itself is ``tests/pgcluster.py``'s (the one the test suite starts), here
+    on a Unix socket only and tuned for benchmarking, with a database holding PostGIS.
+    """
 
     SERVER_SETTINGS: ClassVar[dict[str, str]] = {
         "listen_addresses": "",
@@ -190,130 +186,33 @@ class PostgisCluster:
     }
 
     def __init__(self, dbname: str = "bench", *, extra_settings: dict[str, str] | None = None):
+        super().__init__({**self.SERVER_SETTINGS, **(extra_settings or {})})
         self.dbname = dbname
-        self.extra_settings = dict(extra_settings or {})
-        self.bindir = ""
-        self.tmpdir = ""
-        self.datadir = ""
-        self.port = 0
-        self.user = ""
-        self._started = False
         self._conns: list[Any] = []
 
-    # -- helpers --------------------------------------------------------
-    def _as_pg(self, argv: list[str]) -> list[str]:
-        if os.geteuid() == 0:
-            return ["runuser", "-u", "postgres", "--", *argv]
-        return argv
+    def find_bindir(self) -> str:
+        return _find_bindir()
 
-    def _run(self, argv: list[str], what: str) -> None:
-        r = subprocess.run(self._as_pg(argv), capture_output=True, text=True, cwd=self.tmpdir)
-        if r.returncode != 0:
-            log = ""
-            logf = os.path.join(self.tmpdir, "server.log")
-            if os.path.exists(logf):
-                with open(logf, encoding="utf-8", errors="replace") as f:
-                    log = f.read()[-2000:]
-            raise RuntimeError(
-                f"{what} failed (exit {r.returncode}): {r.stderr.strip() or r.stdout.strip()}"
-                + (f"\n--- server.log tail ---\n{log}" if log else "")
-            )
-
-    # -- lifecycle --------------------------------------------------------
     def __enter__(self) -> PostgisCluster:
-        self.bindir = _find_bindir()
         import psycopg  # noqa: F401  (fail early with a clear message)
 
-        self.tmpdir = tempfile.mkdtemp(prefix="pgbench-")
+        super().__enter__()
         try:
-            if os.geteuid() == 0:
-                shutil.chown(self.tmpdir, user="postgres", group="postgres")
-                self.user = "postgres"
-            else:
-                import getpass
-
-                self.user = getpass.getuser()
-            os.chmod(self.tmpdir, 0o700)
-            self.datadir = os.path.join(self.tmpdir, "data")
-            self._run(
-                [
-                    os.path.join(self.bindir, "initdb"),
-                    "-D",
-                    self.datadir,
-                    "-A",
-                    "trust",
-                    "--no-sync",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                    "-U",
-                    self.user,
-                ],
-                "initdb",
-            )
-            self.port = _free_port()
-            settings = {**self.SERVER_SETTINGS, **self.extra_settings}
-            opts = ["-k", self.tmpdir, "-p", str(self.port)]
-            for k, v in settings.items():
-                opts += ["-c", f"{k}={v}"]
-            # pg_ctl passes -o through /bin/sh, hence the quoting.
-            self._run(
-                [
-                    os.path.join(self.bindir, "pg_ctl"),
-                    "-D",
-                    self.datadir,
-                    "-l",
-                    os.path.join(self.tmpdir, "server.log"),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    shlex.join(opts),
-                    "start",
-                ],
-                "pg_ctl start",
-            )
-            self._started = True
             with self._connect("postgres") as c:
                 c.execute(f'CREATE DATABASE "{self.dbname}"')
             with self._connect(self.dbname) as c:
                 c.execute("CREATE EXTENSION postgis")
         except BaseException:
-            self._cleanup()
+            self.stop()
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._cleanup()
-
-    def _cleanup(self) -> None:
+    def stop(self) -> None:
         for c in self._conns:
             with contextlib.suppress(Exception):
                 c.close()
         self._conns.clear()
-        try:
-            if self._started:
-                subprocess.run(
-                    self._as_pg(
-                        [
-                            os.path.join(self.bindir, "pg_ctl"),
-                            "-D",
-                            self.datadir,
-                            "-m",
-                            "immediate",
-                            "-w",
-                            "stop",
-                        ]
-                    ),
-                    capture_output=True,
-                    cwd=self.tmpdir,
-                    timeout=60,
-                )
-                self._started = False
-        finally:
-            if self.tmpdir:
-                shutil.rmtree(self.tmpdir, ignore_errors=True)
-                self.tmpdir = ""
+        super().stop()
 
     def _connect(self, dbname: str) -> Any:
         import psycopg

@@ -1,5 +1,10 @@
 """Suite-wide test configuration.
 
+PostgreSQL: the session-scoped ``pg_cluster`` fixture starts a throwaway server
+(``tests/pgcluster.py``) the first time a test asks for it and stops it at the end; when
+it cannot start, the tests that need it fail — unless ``DECONFLICTION_NO_POSTGRES=1`` is
+set, which skips them. ``pg_url`` is a fresh, migrated database per test.
+
 Hypothesis runs under the ``ci`` profile unless ``HYPOTHESIS_PROFILE`` names another one.
 ``HYPOTHESIS_MAX_EXAMPLES`` sets how many examples each property tries (default 200): raise
 it for a soak run, lower it for a quick local loop. With ``CI=true`` the examples are
@@ -10,12 +15,18 @@ profile of that name that Hypothesis itself loads when it detects a CI environme
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from deconfliction.interop import SamplesUnavailable, fetch_samples, samples_dir
+from deconfliction.store import open_store
+from tests.pgcluster import NO_POSTGRES_ENV, PgCluster, PgUnavailable
+
+_TEMPLATE = "migrated"
+"""The cluster's database migrated to the head once; each test's database copies it."""
 
 settings.register_profile(
     "ci",
@@ -40,3 +51,38 @@ def samples() -> Path:
             f"the real ADS-B samples are not in {samples_dir()} and cannot be fetched "
             f"(set DECONFLICTION_SAMPLES or run scripts/fetch_samples.py): {exc}"
         )
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throwaway PostgreSQL server for the session, with a migrated template database."""
+    if os.environ.get(NO_POSTGRES_ENV, "") not in ("", "0"):
+        pytest.skip(f"PostgreSQL tests skipped: {NO_POSTGRES_ENV} is set")
+    try:
+        cluster = PgCluster().__enter__()
+    except PgUnavailable as exc:
+        pytest.fail(
+            f"cannot start a throwaway PostgreSQL cluster: {exc}\n(install Debian's "
+            f"postgresql with `make postgresql`, or set {NO_POSTGRES_ENV}=1 to skip these tests)",
+            pytrace=False,
+        )
+    try:
+        cluster.execute(f'CREATE DATABASE "{_TEMPLATE}"')
+        open_store(cluster.url(_TEMPLATE)).close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """The URL of a fresh PostgreSQL database at the head revision (empty tables)."""
+    return pg_cluster.create_database(template=_TEMPLATE)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store's URL: a SQLite file in ``tmp_path``, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hotline.db'}"
+    return str(request.getfixturevalue("pg_url"))

@@ -65,12 +65,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bootstrap(data_dir: Path) -> str:
-    """The first admin token of an empty store (created before the server starts)."""
+def bootstrap(data_dir: Path, database_url: str | None = None) -> str:
+    """The first admin token of an empty store (created before the server starts); the
+    store is the SQLite file in ``data_dir`` unless ``database_url`` names another."""
     from deconfliction.api import Settings, build_hotline
     from deconfliction.bus import InProcessBus
 
-    h = build_hotline(Settings(data_dir=data_dir, progress=False), InProcessBus())
+    settings = Settings(data_dir=data_dir, database_url=database_url, progress=False)
+    h = build_hotline(settings, InProcessBus())
     try:
         out = h.bootstrap()
         assert out is not None, "the store is not empty"
@@ -89,8 +91,11 @@ class Hub:
         heartbeat_s: float = 1.0,
         env: dict[str, str] | None = None,
         factory: str = "deconfliction.api:create_app",
+        database_url: str | None = None,
     ) -> None:
         self.factory = factory
+        self.database_url = database_url
+        """The store's URL (``DECONFLICTION_DATABASE_URL``); None: SQLite in ``data_dir``."""
         """The uvicorn app factory (``deconfliction.interop:create_hub_app``: with feeds)."""
         self.data_dir = data_dir
         self.heartbeat_s = heartbeat_s
@@ -115,12 +120,14 @@ class Hub:
         """Start the server on a free port; return the seconds until ``/readyz`` said 200."""
         assert self.proc is None, "already running"
         env = dict(os.environ)
+        env.pop("DECONFLICTION_DATABASE_URL", None)
+        if self.database_url is not None:
+            env["DECONFLICTION_DATABASE_URL"] = self.database_url
         env |= {
             "DECONFLICTION_DATA_DIR": str(self.data_dir),
             "DECONFLICTION_PROGRESS": "false",
             "DECONFLICTION_HEARTBEAT_S": str(self.heartbeat_s),
         } | self.extra_env
-        env.pop("DECONFLICTION_DATABASE_URL", None)
         self.port = free_port()
         self.starts += 1
         log = self.log_path.open("ab")

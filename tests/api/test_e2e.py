@@ -405,9 +405,10 @@ def test_restart_keeps_objects_notices_seqs_and_rebuilds_the_index() -> None:
         _restart(data)
 
 
-def _restart(data: Path) -> None:
-    hub = Hub(data)
-    admin = bootstrap(data)
+def _restart(data: Path, database_url: str | None = None) -> None:
+    """Also run on PostgreSQL (``test_postgres.py``) with its ``database_url``."""
+    hub = Hub(data, database_url=database_url)
+    admin = bootstrap(data, database_url)
     hub.start()
     try:
         ps = add_parties(hub, admin)

@@ -1,18 +1,18 @@
-"""Fixtures: a fresh store on a real SQLite file per test."""
+"""Fixtures: a fresh store per test, on a real SQLite file and on PostgreSQL
+(``store_url`` in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from deconfliction.store import SqlStore, open_store, sqlite_url
+from deconfliction.store import SqlStore, open_store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    """A migrated store in ``tmp_path``."""
-    s = open_store(sqlite_url(tmp_path))
+def store(store_url: str) -> Iterator[SqlStore]:
+    """A migrated store, once on each backend."""
+    s = open_store(store_url)
     yield s
     s.close()

@@ -23,6 +23,15 @@ from deconfliction.store._schema import metadata
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no table, no revision) on each backend."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    cluster = request.getfixturevalue("pg_cluster")
+    return str(cluster.create_database())
+
+
 def _diffs(engine: sa.Engine) -> list[object]:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(
@@ -31,8 +40,8 @@ def _diffs(engine: sa.Engine) -> list[object]:
         return list(compare_metadata(ctx, metadata))
 
 
-def test_migration_builds_exactly_the_metadata(tmp_path: Path) -> None:
-    with open_store(sqlite_url(tmp_path)) as store:
+def test_migration_builds_exactly_the_metadata(empty_url: str) -> None:
+    with open_store(empty_url) as store:
         assert _diffs(store.engine) == []
         tables = set(sa.inspect(store.engine).get_table_names())
     assert tables == set(metadata.tables) | {"alembic_version"}
@@ -49,21 +58,26 @@ def test_comparison_sees_a_difference(tmp_path: Path) -> None:
     assert {"add_index", "remove_column"} <= kinds
 
 
-def test_database_is_at_head(tmp_path: Path) -> None:
+def test_database_is_at_head(empty_url: str) -> None:
     assert head_revision() == "0009"
-    with open_store(sqlite_url(tmp_path)) as store:
+    with open_store(empty_url) as store:
         assert current_revision(store.engine) == head_revision()
-    with open_store(sqlite_url(tmp_path), migrate=False) as store:  # reopening: nothing to do
+    with open_store(empty_url, migrate=False) as store:  # reopening: nothing to do
         assert current_revision(store.engine) == head_revision()
 
 
-def test_unmigrated_database_is_refused_without_migrate(tmp_path: Path) -> None:
+def test_unmigrated_database_is_refused_without_migrate(empty_url: str) -> None:
     with pytest.raises(StoreError, match="revision none"):
-        open_store(sqlite_url(tmp_path), migrate=False)
+        open_store(empty_url, migrate=False)
 
 
-def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
-    engine = create_engine(sqlite_url(tmp_path))
+def test_unsupported_database_is_refused() -> None:
+    with pytest.raises(StoreError, match="unsupported database 'mysql'"):
+        create_engine("mysql://localhost/hotline")
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    engine = create_engine(empty_url)
     upgrade(engine)
     with engine.connect() as conn:
         command.downgrade(alembic_config(conn), "base")
@@ -74,12 +88,29 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_concurrent_first_opens_in_threads(tmp_path: Path) -> None:
+def test_every_revision_up_and_down_one_step(empty_url: str) -> None:
+    """Each migration, and each downgrade, runs on its own (batch mode only on SQLite)."""
+    engine = create_engine(empty_url)
+    revisions = [f"{n:04d}" for n in range(1, int(head_revision()) + 1)]
+    for rev in revisions:
+        upgrade(engine, rev)
+        assert current_revision(engine) == rev
+    for rev in ["base", *revisions[:-1]][::-1]:
+        with engine.connect() as conn:
+            command.downgrade(alembic_config(conn), rev)
+            conn.commit()
+        assert current_revision(engine) == (None if rev == "base" else rev)
+    upgrade(engine)
+    assert _diffs(engine) == []
+    engine.dispose()
+
+
+def test_concurrent_first_opens_in_threads(empty_url: str) -> None:
     errors: list[BaseException] = []
 
     def opener() -> None:
         try:
-            open_store(sqlite_url(tmp_path)).close()
+            open_store(empty_url).close()
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -89,25 +120,23 @@ def test_concurrent_first_opens_in_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    engine = create_engine(sqlite_url(tmp_path))
+    engine = create_engine(empty_url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
 
 
-def test_concurrent_first_opens_in_processes(tmp_path: Path) -> None:
+def test_concurrent_first_opens_in_processes(empty_url: str) -> None:
     code = (
-        "import sys, pathlib\n"
-        "from deconfliction.store import open_store, sqlite_url\n"
-        "open_store(sqlite_url(pathlib.Path(sys.argv[1]))).close()\n"
+        "import sys\nfrom deconfliction.store import open_store\nopen_store(sys.argv[1]).close()\n"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-c", code, empty_url], stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()
-    engine = create_engine(sqlite_url(tmp_path))
+    engine = create_engine(empty_url)
     assert current_revision(engine) == head_revision()
     assert _diffs(engine) == []
     engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ import sqlalchemy as sa
 from deconfliction.store import SqlStore, open_store, sqlite_url
 from deconfliction.store._sqlite import READ_ONLY, pragmas
 from tests.store import factories as f
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    """SQLite only (overrides the two-backend fixture of ``conftest.py``)."""
+    s = open_store(sqlite_url(tmp_path))
+    yield s
+    s.close()
 
 
 def test_sqlite_url(tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
 
-from deconfliction.store import _migrate, _sqlite
+from deconfliction.store import _migrate, _postgres, _sqlite
 from deconfliction.store._errors import StoreError
 from deconfliction.store._store import SqlTransaction
 
@@ -45,8 +45,9 @@ class SqlStore:
     def transaction(self) -> AbstractContextManager[SqlTransaction]:
         """A read-write transaction: commits when the block ends, rolls back if it raises.
 
-        On SQLite it takes the write lock when it begins (``BEGIN IMMEDIATE``): writers
-        queue for up to the busy timeout instead of failing half-way.
+        It takes the write lock when it begins (``BEGIN IMMEDIATE`` on SQLite, an advisory
+        lock on PostgreSQL): writers queue instead of failing half-way, and never miss
+        each other's rows.
         """
         return self._transaction(read_only=False)
 
@@ -97,12 +98,37 @@ def _json_text(value: object) -> str:
 
 
 def create_engine(url: str, *, busy_timeout_s: float = 30.0, echo: bool = False) -> sa.Engine:
-    """A SQLAlchemy engine for ``url`` with the store's connection setup installed."""
-    engine = sa.create_engine(
-        url, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads
-    )
+    """A SQLAlchemy engine for ``url`` with the store's connection setup installed.
+
+    SQLite (``sqlite:///PATH``) and PostgreSQL through psycopg 3
+    (``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB``; a bare ``postgresql://`` uses
+    psycopg 3 too) are supported; their transactions behave alike (see ``_sqlite`` and
+    ``_postgres``).
+    """
+    parsed = sa.make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    options: dict[str, Any] = {}
+    if backend == "postgresql":
+        options = _postgres.engine_options(lock_timeout_s=busy_timeout_s)
+        if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = sa.create_engine(
+            parsed, echo=echo, json_serializer=_json_text, json_deserializer=orjson.loads, **options
+        )
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the driver for {parsed.drivername} is not installed ({exc.name}): "
+            "pip install 'deconfliction[postgres]'"
+        ) from exc
     if _sqlite.is_sqlite(engine):
         _sqlite.configure(engine, busy_timeout_s=busy_timeout_s)
+    else:
+        _postgres.configure(engine)
     return engine
 
 
@@ -113,7 +139,8 @@ def open_store(
 
     With ``migrate=False`` the schema is left alone and must already be at the head
     revision (else :class:`StoreError`): use it where migrations are a separate step.
-    ``busy_timeout_s`` is how long a SQLite writer waits for the write lock.
+    ``busy_timeout_s`` is how long a writer waits for the write lock (on PostgreSQL: for
+    any lock).
     """
     engine = create_engine(url, busy_timeout_s=busy_timeout_s, echo=echo)
     try:

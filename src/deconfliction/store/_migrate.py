@@ -25,7 +25,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC_LOCK = threading.Lock()
 """Alembic installs its ``context`` proxy in a module global while a command runs, so two
 commands must not run at once in one process. (Between processes, the database's own
-locking serialises them: ``BEGIN IMMEDIATE`` on SQLite.)"""
+locking serialises them: ``BEGIN IMMEDIATE`` on SQLite, the writers' advisory lock on
+PostgreSQL.)"""
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:

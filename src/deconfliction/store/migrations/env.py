@@ -2,8 +2,9 @@
 
 Online, the caller passes an open SQLAlchemy connection in ``config.attributes
 ["connection"]`` (see ``deconfliction.store._migrate``): the migration then runs on it, in
-one transaction, with whatever connection setup the store installed (on SQLite,
-``BEGIN IMMEDIATE``, so DDL is transactional and concurrent starters queue). Offline
+one transaction, with whatever connection setup the store installed (``BEGIN
+IMMEDIATE`` on SQLite, the writers' advisory lock on PostgreSQL: DDL is transactional on
+both, and concurrent starters queue). Offline
 (``alembic upgrade --sql``), SQL is rendered for ``sqlalchemy.url``.
 """
 
@@ -39,7 +40,9 @@ def run_online(config: Config) -> None:
         connection=connection,
         target_metadata=metadata,
         transactional_ddl=True,
-        render_as_batch=True,
+        # SQLite cannot ALTER most things: batch mode copies the table there; PostgreSQL
+        # alters in place (``op.batch_alter_table`` then emits plain ALTER TABLE)
+        render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
