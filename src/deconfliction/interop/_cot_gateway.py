@@ -13,7 +13,8 @@ client's certificate CN (through ``[[parties]] cert_cn``), or an outgoing client
 * **out** — what the party's event stream carries: each notice as a GeoChat message
   (``b-t-f``) and the activity's volumes as drawings (``u-d-f``, uid
   ``hotline-<activity>-<n>``, ``stale`` at the volume's end; removed when the activity no
-  longer affects the party), hotline messages as GeoChat, tactical alerts as ``b-a-g``
+  longer affects the party; a missed event is read back from the store, as the WebSocket
+  does), hotline messages as GeoChat, tactical alerts as ``b-a-g``
   alerts at their position; a notice's conflicts as their common areas (red ``u-d-f``,
   uid ``hotline-conflict-<id>-<n>``). On connecting, the activities that affect the party.
 """
@@ -408,6 +409,7 @@ class _Connection:
             return
         sub = sink.subscribe(self.party.id)
         try:
+            last = await asyncio.to_thread(self.hotline.last_seq, self.party.reader)
             rows = await asyncio.to_thread(
                 self.hotline.list_activities, self.party.reader, scope="affecting", live_only=True
             )
@@ -416,8 +418,25 @@ class _Connection:
             while True:
                 await sub.wake.wait()
                 sub.wake.clear()
+                events: list[Any] = []
                 while not sub.queue.empty():
-                    e = sub.queue.get_nowait()
+                    events.append(sub.queue.get_nowait())
+                if sub.lagging or any(e.seq != last + 1 + i for i, e in enumerate(events)):
+                    # the queue overflowed or skipped: the store has every event, in order
+                    sub.lagging = False
+                    events = []
+                    while True:
+                        after = events[-1].seq if events else last
+                        batch = await asyncio.to_thread(
+                            self.hotline.events_since, self.party.reader, after, limit=1000
+                        )
+                        events += batch
+                        if len(batch) < 1000:
+                            break
+                for e in events:
+                    if e.seq <= last:
+                        continue
+                    last = e.seq
                     try:
                         await self.forward(e.type, dict(e.payload))
                     except (KeyError, TypeError, ValueError) as exc:
