@@ -56,6 +56,7 @@ from deconfliction.interop._cot import (
     track_of,
 )
 from deconfliction.interop._cot_config import CotConfig, CotPartyRule
+from deconfliction.interop._kml import circle_ring
 from deconfliction.interop._units import altitude_metres
 from deconfliction.model import ProtectedSite, Role
 
@@ -65,7 +66,6 @@ log = logging.getLogger(__name__)
 
 _GONE = {"cancelled", "ended", "no_longer_affected"}
 _READ_BYTES = 65536
-_CIRCLE_SIDES = 36
 
 
 def _ring_of(feature: Mapping[str, Any]) -> list[list[float]]:
@@ -73,14 +73,8 @@ def _ring_of(feature: Mapping[str, Any]) -> list[list[float]]:
     g = feature["geometry"]
     if g["type"] == "Polygon":
         return [list(map(float, p[:2])) for p in g["coordinates"][0]]
-    from pyproj import Geod
-
     lon, lat = (float(c) for c in g["coordinates"][:2])
-    r = float(feature["properties"]["radius_m"])
-    az = [360.0 * i / _CIRCLE_SIDES for i in range(_CIRCLE_SIDES)]
-    lons, lats, _ = Geod(ellps="WGS84").fwd([lon] * len(az), [lat] * len(az), az, [r] * len(az))
-    ring = [[x, y] for x, y in zip(lons, lats, strict=True)]
-    return [*ring, ring[0]]
+    return [list(p) for p in circle_ring(lon, lat, float(feature["properties"]["radius_m"]))]
 
 
 @dataclass

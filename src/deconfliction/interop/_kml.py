@@ -72,7 +72,7 @@ def _data(values: Mapping[str, object]) -> ExtendedData:
     )
 
 
-def _circle_ring(lon: float, lat: float, radius_m: float) -> list[tuple[float, float]]:
+def circle_ring(lon: float, lat: float, radius_m: float) -> list[tuple[float, float]]:
     az = [360.0 * i / _CIRCLE_SIDES for i in range(_CIRCLE_SIDES)]
     lons, lats, _ = _GEOD.fwd([lon] * len(az), [lat] * len(az), az, [radius_m] * len(az))
     ring = list(zip(lons, lats, strict=True))
@@ -93,7 +93,7 @@ def _placemark(name: str, feature: Mapping[str, Any], extra: Mapping[str, object
     if geometry.get("type") == "Point":
         lon, lat = (float(c) for c in geometry["coordinates"][:2])
         radius = float(props.get("radius_m", 0.0))
-        ring = [(x, y, z) for x, y in _circle_ring(lon, lat, radius)]
+        ring = [(x, y, z) for x, y in circle_ring(lon, lat, radius)]
         kml_geometry: Any = MultiGeometry(
             kml_geometries=[
                 Point(geometry=geo.Point(lon, lat)),

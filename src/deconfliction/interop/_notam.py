@@ -161,9 +161,9 @@ def notam_text(
     if not 0 <= number <= 9999:
         raise InvalidInput("number", "must be 0 to 9999")
     kind = str(activity["kind"])
-    default_code, traffic, purpose, scope, words = NOTAM_CODES.get(
-        kind, ("QXXXX", "IV", "BO", "W", _clean(kind))
-    )
+    if kind not in NOTAM_CODES:
+        raise InvalidInput("kind", f"{kind!r} is not an activity kind")
+    default_code, traffic, purpose, scope, words = NOTAM_CODES[kind]
     code = code or default_code
     if not _CODE.match(code):
         raise InvalidInput("code", f"{code!r} is not a NOTAM code (Q and four letters)")
