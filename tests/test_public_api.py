@@ -157,6 +157,8 @@ PINNED = {
         "CheckResult",
         "Clock",
         "Disclosure",
+        "Change",
+        "ChangeFeed",
         "Event",
         "EventSink",
         "Fact",

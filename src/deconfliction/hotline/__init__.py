@@ -24,6 +24,8 @@ from deconfliction.hotline._json import (
 )
 from deconfliction.hotline._notices import NoticeStep
 from deconfliction.hotline._ports import (
+    Change,
+    ChangeFeed,
     Clock,
     Disclosure,
     Event,
@@ -84,6 +86,8 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Disclosure",
+    "Change",
+    "ChangeFeed",
     "Event",
     "EventSink",
     "Fact",

@@ -31,6 +31,8 @@ from deconfliction.model import (
 )
 
 __all__ = [
+    "Change",
+    "ChangeFeed",
     "Clock",
     "Disclosure",
     "Event",
@@ -111,6 +113,30 @@ class Event:
     payload: Mapping[str, Any] = field(compare=False)
     """JSON-serialisable body."""
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the store's change feed: the object ``object_id`` of ``kind``
+    (``"activity"``, ``"site"``, ``"asset"``, ``"party"`` or ``"token"``) was written by the transaction
+    that took ``seq``. Seqs are 1, 2, 3… in commit order with no gaps (writers are
+    serialised), so a node that applied every change up to N reads what follows N."""
+
+    seq: int
+    kind: str
+    object_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFeed:
+    """What :meth:`Transaction.changes_since` found: the changes after the seq asked for,
+    in order, and the feed's ``head`` (the newest seq, that of the last change when any).
+    ``complete`` is False when some changes after the seq asked for are no longer kept
+    (pruned) or the feed is behind it (another database): the reader must reload all."""
+
+    changes: Sequence[Change]
+    head: int
+    complete: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +263,15 @@ class Transaction(Protocol):
 
     def count_live_activities(self) -> int: ...
 
+    # the change feed (what each node's index follows): written by the writes themselves
+    def changes_since(self, seq: int, limit: int = 5000) -> ChangeFeed:
+        """The changes after ``seq`` (at most ``limit``; more: ``complete`` False)."""
+        ...
+
+    def changes_head(self) -> int:
+        """The newest seq of the feed, counting this transaction's own changes."""
+        ...
+
     # protected sites: every version kept
     def add_site(self, site: ProtectedSite) -> None: ...
     def update_site(self, site: ProtectedSite, expected_version: int) -> bool: ...
@@ -343,6 +378,7 @@ class Transaction(Protocol):
         """Insert or replace the asset's latest report (by id)."""
         ...
 
+    def get_asset(self, asset_id: UUID) -> Asset | None: ...
     def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None: ...
     def list_assets(self, owner: UUID | None = None) -> list[Asset]: ...
 

@@ -311,6 +311,16 @@ idempotency = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+# The change feed: one row per object a write transaction changed, numbered in commit order
+# (writers are serialised), which every node's in-memory index follows (see _changes.py).
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("object_id", sa.Uuid, nullable=False),
+)
+
 # -- the ledger (deconfliction.audit) ---------------------------------------------------------
 # ``body`` (canonical JSON bytes) is what the chain hashes and signs; ``at``, ``type`` and
 # ``actor_party`` repeat three of its fields as plain columns for range queries only: the
