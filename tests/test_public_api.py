@@ -167,6 +167,7 @@ PINNED = {
         "Hotline",
         "Idempotency",
         "IdempotencyRecord",
+        "LinkRecord",
         "LiveActivity",
         "NoticeStat",
         "NoticeStep",

@@ -18,7 +18,7 @@ import pytest
 from deconfliction.errors import Unauthorized
 from deconfliction.geo import Volume4D
 from deconfliction.hotline import FilingResult, Hotline, Principal
-from deconfliction.model import Policy
+from deconfliction.model import LinkStatus, Policy
 from deconfliction.store import open_store
 from tests.hotline.conftest import Recorder, StepClock, circle, draft, square
 from tests.hotline.test_service import site as protected_site
@@ -181,3 +181,34 @@ def test_the_feed_survives_a_restart_of_one_node(store_url: str, tmp_path: Path)
     assert b.follow() == 0
     a.store.close()
     b.store.close()
+
+
+def test_links_are_judged_by_any_nodes_heartbeats_and_recorded_once(nodes: Nodes) -> None:
+    """Green's client is on node B. Node A judges Green's link by the heartbeats B saves,
+    and each change of it is recorded (and told to Red, who has a notice waiting for
+    Green) once, though both nodes sweep."""
+    _, red_a, _ = nodes.party("Red")
+    _, _, green_b = nodes.party("Green")
+    nodes.b.file(green_b, draft(circle(2.0, 50.0)))
+    nodes.a.file(red_a, draft(circle(2.0, 50.0)))  # a notice to Green, undelivered
+    assert nodes.a.link_of(green_b.party_id) is LinkStatus.DOWN
+    nodes.b.heartbeat(green_b)
+    nodes.a.follow()
+    assert nodes.a.link_of(green_b.party_id) is LinkStatus.NORMAL
+    for _ in range(8):  # Green keeps beating on B, which saves a beat every 15 s
+        nodes.clock.advance(seconds=20)
+        nodes.b.heartbeat(green_b)
+        nodes.a.follow()
+        assert nodes.a.link_of(green_b.party_id) is LinkStatus.NORMAL
+        assert nodes.a.sweep_links() == {}
+    nodes.clock.advance(seconds=90)  # Green goes silent
+    assert nodes.b.sweep_links() == {green_b.party_id: LinkStatus.DEGRADED}
+    # A, not having followed B's record yet, sees the same change: it records nothing more
+    assert nodes.a.sweep_links() == {green_b.party_id: LinkStatus.DEGRADED}
+    nodes.clock.advance(seconds=200)
+    assert nodes.a.sweep_links() == {green_b.party_id: LinkStatus.DOWN}
+    nodes.b.follow()  # B follows A's record: nothing left to record
+    assert nodes.b.sweep_links() == {}
+    assert nodes.b.link_of(green_b.party_id) is LinkStatus.DOWN
+    told = [e.payload["status"] for e in nodes.a.events_since(red_a, 0) if e.type == "party.link"]
+    assert told == ["normal", "degraded", "down"]

@@ -37,6 +37,7 @@ from deconfliction.hotline._ports import (
     Event,
     EventSink,
     IdempotencyRecord,
+    LinkRecord,
     Principal,
     Recorder,
     Store,
@@ -154,6 +155,12 @@ class Core:
         self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
         self._beats: dict[UUID, datetime] = {}  # last heartbeat per party (memory only)
         self._link_seen: dict[UUID, LinkStatus] = {}  # link status last recorded per party
+        # what the nodes share through the store (see _links.py): the newest saved heartbeat
+        # per party (its last recorded status goes into _link_seen), and when this node last
+        # saved a heartbeat
+        self._shared_beats: dict[UUID, datetime] = {}
+        self._beat_saved: dict[UUID, datetime] = {}
+        self._started_at = self._now()
         self.index_generation = 0
         self._feed_seq = 0
         """The last change of the store's feed this node's index has applied."""
@@ -187,6 +194,9 @@ class Core:
         for s in sites:
             self._index_site(s)
         self._assets = {a.id: a for a in tx.list_assets()}
+        self._shared_beats.clear()
+        for link in tx.list_links():
+            self._share_link(link)
         self._ladders.clear()
         self._auth_cache.clear()
         self._feed_seq = head
@@ -237,6 +247,16 @@ class Core:
             self._ladders.pop(change.object_id, None)
         elif change.kind == "token":
             self._auth_cache.clear()
+        elif change.kind == "link":
+            link = tx.get_link(change.object_id)
+            if link is not None:
+                self._share_link(link)
+
+    def _share_link(self, link: LinkRecord) -> None:
+        if link.last_heartbeat is not None:
+            self._shared_beats[link.party_id] = link.last_heartbeat
+        if link.status is not None:
+            self._link_seen[link.party_id] = LinkStatus(link.status)
 
     def _index_activity(self, a: Activity) -> None:
         self.index_generation += 1
@@ -257,7 +277,7 @@ class Core:
 
     def _link_value(self, party: UUID) -> str:
         """The party's link status now (see :mod:`deconfliction.hotline._links`)."""
-        last = self._beats.get(party)
+        last = self._last_beat(party)
         if last is None:
             return LinkStatus.DOWN.value
         age = (self._now() - last).total_seconds()
@@ -266,6 +286,13 @@ class Core:
         if age <= self.policy.link_down_after_s:
             return LinkStatus.DEGRADED.value
         return LinkStatus.DOWN.value
+
+    def _last_beat(self, party: UUID) -> datetime | None:
+        """The party's newest heartbeat: to this node, or saved by any node."""
+        mine, shared = self._beats.get(party), self._shared_beats.get(party)
+        if mine is None or shared is None:
+            return mine or shared
+        return max(mine, shared)
 
     # ------------------------------------------------------------------ party signatures
 

@@ -39,6 +39,7 @@ __all__ = [
     "EventSink",
     "Fact",
     "IdempotencyRecord",
+    "LinkRecord",
     "LiveActivity",
     "NoticeStat",
     "Principal",
@@ -118,7 +119,7 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class Change:
     """One entry of the store's change feed: the object ``object_id`` of ``kind``
-    (``"activity"``, ``"site"``, ``"asset"``, ``"party"`` or ``"token"``) was written by the transaction
+    (``"activity"``, ``"site"``, ``"asset"``, ``"party"``, ``"token"`` or ``"link"``) was written by the transaction
     that took ``seq``. Seqs are 1, 2, 3… in commit order with no gaps (writers are
     serialised), so a node that applied every change up to N reads what follows N."""
 
@@ -137,6 +138,19 @@ class ChangeFeed:
     changes: Sequence[Change]
     head: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A party's link as the hub nodes share it through the store: the newest heartbeat a
+    node saved (nodes save one every few seconds, not each beat) and the last change of
+    status recorded on the ledger (``status`` a :class:`~deconfliction.model.LinkStatus`
+    value), each None until there is one."""
+
+    party_id: UUID
+    last_heartbeat: datetime | None
+    status: str | None
+    status_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +284,17 @@ class Transaction(Protocol):
 
     def changes_head(self) -> int:
         """The newest seq of the feed, counting this transaction's own changes."""
+        ...
+
+    # parties' links, shared by the nodes
+    def get_link(self, party_id: UUID) -> LinkRecord | None: ...
+    def list_links(self) -> list[LinkRecord]: ...
+    def save_heartbeat(self, party_id: UUID, at: datetime) -> None:
+        """Keep ``at`` as the party's newest heartbeat unless a newer one is kept."""
+        ...
+
+    def save_link_status(self, party_id: UUID, status: str, at: datetime) -> None:
+        """Keep ``status`` as the party's last recorded change of link, made at ``at``."""
         ...
 
     # protected sites: every version kept

@@ -3,8 +3,8 @@
 Every hub node keeps an in-memory index of the live activities and active sites (and a
 table of the assets' latest positions) as a cache of the store. When several nodes share
 one database, each must learn what the others wrote. The writes themselves record it: the
-store's methods that change an activity, a site, an asset, a party's settings or a token
-(revoked) note the object here, and the notes are written as rows of ``changes`` when the
+store's methods that change an activity, a site, an asset, a party's settings, a token
+(revoked) or a party's saved heartbeat note the object here, and the notes are written as rows of ``changes`` when the
 transaction commits — in the same transaction as the change, so a change is in the feed if
 and only if it is stored.
 
@@ -39,7 +39,7 @@ _PRUNE_EVERY = 1_000
 """Pruning runs when a commit's seqs cross a multiple of this."""
 
 _STAGE = "changes"
-_KINDS = frozenset({"activity", "site", "asset", "party", "token"})
+_KINDS = frozenset({"activity", "site", "asset", "party", "token", "link"})
 _RANGE = sa.select(
     sa.func.min(changes.c.seq).label("low"), sa.func.max(changes.c.seq).label("high")
 )

@@ -32,8 +32,8 @@ from deconfliction.model import (
     SiteState,
 )
 from deconfliction.store import _codec as codec
-from deconfliction.store._changes import ChangeRows
 from deconfliction.store._exec import chunks
+from deconfliction.store._link_rows import LinkRows
 from deconfliction.store._notice_rows import NoticeRows
 from deconfliction.store._schema import (
     activities,
@@ -63,7 +63,7 @@ from deconfliction.store._types import utc
 __all__ = ["SqlTransaction"]
 
 
-class SqlTransaction(NoticeRows, StreamRows, ChangeRows):
+class SqlTransaction(NoticeRows, StreamRows, LinkRows):
     """One database transaction: implements ``deconfliction.hotline.Transaction``.
 
     Use it only inside the ``with`` block that opened it. Any error raised by a method
