@@ -117,6 +117,22 @@ async def _sweep(hotline: Hotline, interval_s: float) -> None:
             _log.info("%d notice(s) passed their answer deadline", len(expired))
 
 
+async def _follow(hotline: Hotline, interval_s: float) -> None:
+    """Follow the store's change feed every ``interval_s``, so that reads on this node (a
+    dry-run check, the tactical engine) see what other nodes wrote. Writes do not wait for
+    it: each follows the feed itself under the writer lock. A failure is logged and
+    retried."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            n = await run_in_threadpool(hotline.follow)
+        except Exception:  # keep following; the error is logged with its traceback
+            _log.exception("following the change feed failed; retrying in %.1f s", interval_s)
+            continue
+        if n:
+            _log.debug("change feed: %d change(s) from other nodes applied", n)
+
+
 async def _tactical(hotline: Hotline, interval_s: float) -> None:
     """Run the tactical cycle every ``interval_s`` (a cycle that overruns delays the next,
     never overlaps it). A failed cycle is logged and the next one runs: the picture must
@@ -177,6 +193,7 @@ def create_app(
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
         sweeper = asyncio.create_task(_sweep(hotline, settings.sweep_interval_s))
         watcher = asyncio.create_task(_tactical(hotline, settings.tactical_cycle_s))
+        follower = asyncio.create_task(_follow(hotline, settings.follow_interval_s))
         worker = WebhookWorker(
             hotline,
             bus,
@@ -194,7 +211,7 @@ def create_app(
             yield
         finally:
             app.state.ready = False
-            for task in (*extra, delivering, sweeper, watcher):
+            for task in (*extra, delivering, sweeper, watcher, follower):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     """Show a progress bar while the index is rebuilt at start."""
     sweep_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often notices past their answer deadline are expired (and their owners told)."""
+    follow_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """How often this node applies to its in-memory index what other nodes sharing its
+    database wrote (reads lag by at most this; writes always see every earlier write)."""
     tactical_cycle_s: float = Field(default=1.0, gt=0, le=60)
     """How often the tactical engine checks the live tracks (proximity, incursion,
     conformance)."""
