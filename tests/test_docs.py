@@ -24,7 +24,6 @@ the names planned for it while it is being written; once ``Settings`` has them, 
 below hold them to the code like every other field."""
 
 
-
 def _settings_rows() -> dict[str, tuple[str, str, str]]:
     """``name -> (environment, flag, default)`` from the tables of the *Settings* section."""
     text = CONFIGURATION.read_text(encoding="utf-8")
