@@ -22,12 +22,14 @@ import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from websockets.sync.client import connect
 
 from deconfliction.api import Settings, load_settings
 from deconfliction.cli import main
@@ -244,13 +246,19 @@ def _serve(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
-    deadline = time.monotonic() + 90
+    """Until ``/readyz`` answers 200, then the image's health check must pass too."""
+    url = f"http://127.0.0.1:{env['DECONFLICTION_PORT']}/readyz"
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"the hub exited:\n{log.read_text(errors='replace')[-3000:]}"
-        if _healthy(env):
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"not healthy in 90 s:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                assert _healthy(env), "ready, but the image's health check fails"
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"not ready in 120 s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -306,43 +314,117 @@ def test_one_node_health_check_admin_init_and_the_documented_backup() -> None:
         assert verify.stdout.startswith("ledger OK:"), verify.stdout
 
 
-def test_two_nodes_on_one_postgresql_and_one_data_volume(pg_cluster: PgCluster) -> None:
-    """deploy/compose.yaml without Docker: two nodes started at once on an empty database
-    and an empty shared data directory migrate one after the other, agree on one ledger
-    key, both write, and the one chain they wrote verifies."""
+@dataclass
+class Nodes:
+    """Two running hub nodes of one deployment (deploy/compose.yaml without Docker)."""
+
+    urls: list[str]
+    envs: list[dict[str, str]]
+    procs: list[subprocess.Popen[bytes]]
+    data: Path
+    admin: str
+
+
+@pytest.fixture(scope="module")
+def nodes(pg_cluster: PgCluster) -> Iterator[Nodes]:
+    """Two nodes started at once on an empty PostgreSQL database and an empty shared data
+    directory (as the compose file's first start), then ``admin init`` through one."""
     url = pg_cluster.create_database()  # empty: the nodes migrate it
     hub_env = _env_file(DEPLOY / "env" / "hub.env.example")
     assert hub_env["DECONFLICTION_DATABASE_URL"].startswith("postgresql+psycopg://")
     with data_dir("deploy-two") as tmp:
         data = tmp / "data"  # does not exist yet, as an empty volume's first use
-        nodes = []
+        envs, logs = [], []
         for name in ("hub-1", "hub-2"):
-            env = _hub_env(
-                data,
-                free_port(),
-                DECONFLICTION_DATABASE_URL=url,
-                DECONFLICTION_POLICY=str(DEPLOY / "config" / "policy.toml"),
-                DECONFLICTION_NODE_NAME=name,
+            envs.append(
+                _hub_env(
+                    data,
+                    free_port(),
+                    DECONFLICTION_DATABASE_URL=url,
+                    DECONFLICTION_POLICY=str(DEPLOY / "config" / "policy.toml"),
+                    DECONFLICTION_NODE_NAME=name,
+                    DECONFLICTION_HEARTBEAT_S="1",
+                )
             )
-            nodes.append((env, tmp / f"{name}.log"))
-        with _serve(*nodes[0]) as p1, _serve(*nodes[1]) as p2:
-            for proc, (env, log) in zip((p1, p2), nodes, strict=True):
+            logs.append(tmp / f"{name}.log")
+        with _serve(envs[0], logs[0]) as p1, _serve(envs[1], logs[1]) as p2:
+            for proc, env, log in zip((p1, p2), envs, logs, strict=True):
                 _wait_healthy(proc, env, log)
-            urls = [f"http://127.0.0.1:{env['DECONFLICTION_PORT']}" for env, _ in nodes]
-            keys = [httpx.get(f"{u}/v1/ledger/key", timeout=10).json()["key_id"] for u in urls]
-            assert keys[0] == keys[1], "the nodes sign with different keys"
-            init = _cli(nodes[0][0], "admin", "init", "--json")
+            init = _cli(envs[0], "admin", "init", "--json")
             assert init.returncode == 0, init.stderr
-            admin = json.loads(init.stdout)["token"]
-            _add_party(urls[0], admin, "Blue")
-            _add_party(urls[1], admin, "Red")
-            for u in urls:
-                r = httpx.get(f"{u}/v1/parties", headers={"Authorization": f"Bearer {admin}"})
-                assert {"Blue", "Red"} <= {p["name"] for p in r.json()}
-        assert sorted(p.name for p in data.iterdir()) == ["ledger-key.pem"]
-        verify = _cli(nodes[0][0], "ledger", "verify")
-        assert verify.returncode == 0, verify.stderr
-        assert verify.stdout.startswith("ledger OK:"), verify.stdout
+            urls = [f"http://127.0.0.1:{env['DECONFLICTION_PORT']}" for env in envs]
+            yield Nodes(urls, envs, [p1, p2], data, json.loads(init.stdout)["token"])
+
+
+def test_two_nodes_share_one_key_and_write_one_chain(nodes: Nodes) -> None:
+    """Both migrate the empty database (one after the other), agree on one ledger key,
+    both write, and the one chain they wrote verifies with that key."""
+    keys = [httpx.get(f"{u}/v1/ledger/key", timeout=10).json()["key_id"] for u in nodes.urls]
+    assert keys[0] == keys[1], "the nodes sign with different keys"
+    _add_party(nodes.urls[0], nodes.admin, "Blue")
+    _add_party(nodes.urls[1], nodes.admin, "Red")
+    for u in nodes.urls:
+        r = httpx.get(f"{u}/v1/parties", headers={"Authorization": f"Bearer {nodes.admin}"})
+        assert {"Blue", "Red"} <= {p["name"] for p in r.json()}
+    assert sorted(p.name for p in nodes.data.iterdir()) == ["ledger-key.pem"]
+    assert stat.S_IMODE((nodes.data / "ledger-key.pem").stat().st_mode) == 0o600
+    verify = _cli(nodes.envs[0], "ledger", "verify")
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stdout.startswith("ledger OK:"), verify.stdout
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed")
+def test_caddy_proxies_the_nodes_and_their_streams(nodes: Nodes, tmp_path: Path) -> None:
+    """deploy/Caddyfile in front of the two nodes (plain HTTP on loopback here, so no
+    certificate is needed): requests and a WebSocket stream pass through, and with one
+    node gone every request is still answered by the other."""
+    port = free_port()
+    config = tmp_path / "Caddyfile"
+    # no admin endpoint (port 2019 may be another's), then the deployment's own file
+    config.write_text(f"{{\n\tadmin off\n}}\nimport {DEPLOY / 'Caddyfile'}\n", encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "DECONFLICTION_SITE": f"http://127.0.0.1:{port}",
+        "DECONFLICTION_UPSTREAMS": " ".join(u.removeprefix("http://") for u in nodes.urls),
+    }
+    log = tmp_path / "caddy.log"
+    with log.open("wb") as out:
+        caddy = subprocess.Popen(
+            ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    proxy = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert caddy.poll() is None, log.read_text(errors="replace")[-3000:]
+            try:
+                if httpx.get(f"{proxy}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.2)
+        r = httpx.get(f"{proxy}/v1/me", headers={"Authorization": f"Bearer {nodes.admin}"})
+        assert r.status_code == 200, r.text
+        assert r.headers["strict-transport-security"] == "max-age=31536000"
+        ws = f"ws://127.0.0.1:{port}/v1/stream"
+        with connect(ws, additional_headers={"Authorization": f"Bearer {nodes.admin}"}) as c:
+            seen = [json.loads(c.recv(timeout=10))["type"] for _ in range(2)]
+            assert "heartbeat" in seen, seen  # every heartbeat_s (1 s) through the proxy
+        # one node gone: the proxy tries the other (lb_try_duration), nothing fails
+        nodes.procs[1].terminate()
+        nodes.procs[1].wait(timeout=20)
+        for _ in range(10):
+            assert httpx.get(f"{proxy}/readyz", timeout=10).status_code == 200
+    finally:
+        caddy.terminate()
+        caddy.wait(timeout=20)
 
 
 # --- compose ---------------------------------------------------------------------------------
