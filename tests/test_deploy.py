@@ -633,3 +633,48 @@ def test_caddy_validates_the_caddyfile(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Valid configuration" in done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("nats-server") is None, reason="nats-server is not installed")
+def test_the_nats_command_runs_jetstream_and_its_health_check_answers(tmp_path: Path) -> None:
+    """The compose file's NATS arguments on Debian's nats-server (2.9; the compose file
+    pins 2.10), on loopback ports and a temporary store: JetStream runs on that store and
+    the health check URL answers 200. (Only 2.10 makes ``js-enabled-only`` fail when
+    JetStream is off, so that half is not checked here.)"""
+    svc = _compose()["services"]["nats"]
+    url = next(a for a in svc["healthcheck"]["test"] if a.startswith("http://"))
+    client, monitor, store = free_port(), free_port(), tmp_path / "js"
+    args = []
+    for arg in svc["command"]:
+        if arg.startswith("--store_dir="):
+            arg = f"--store_dir={store}"
+        elif arg.startswith("--http_port="):
+            arg = f"--http_port={monitor}"
+        args.append(arg)
+    assert "--jetstream" in args
+    log = tmp_path / "nats.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["nats-server", "-a", "127.0.0.1", "-p", str(client), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        check = url.replace("127.0.0.1:8222", f"127.0.0.1:{monitor}")
+        assert check != url, url
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                status = httpx.get(check, timeout=2).status_code
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.1)
+        assert status == 200
+        jsz = httpx.get(f"http://127.0.0.1:{monitor}/jsz", timeout=5).json()
+        assert not jsz.get("disabled", False), jsz
+        assert Path(jsz["config"]["store_dir"]).parent == store
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
