@@ -29,8 +29,8 @@ COPY src ./src
 
 # Every dependency at the version the lock pins; the extras: postgres (psycopg 3) and nats
 # (nats-py, for the JetStream bus between several nodes).
-RUN /opt/deconfliction/bin/pip install -c requirements/lock.txt '.[postgres,nats]' \
-    && /opt/deconfliction/bin/python -m compileall -q /opt/deconfliction/lib
+# Every locked dependency has a wheel for linux/amd64 (pip --dry-run --report): no compiler.
+RUN /opt/deconfliction/bin/pip install -c requirements/lock.txt '.[postgres,nats]'
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
