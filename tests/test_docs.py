@@ -18,10 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 DEPLOYMENT = ROOT / "docs" / "deployment.md"
 
-PENDING_SETTINGS = {"bus_url", "node_name"}
+PENDING_SETTINGS = {
+    "bus_url",
+    "node_name",
+    "bus_stream",
+    "bus_subject",
+    "bus_max_age_s",
+    "bus_lease_s",
+}
 """Settings of the NATS JetStream bus, documented (and used by the deployment files) under
 the names planned for it while it is being written; once ``Settings`` has them, the checks
 below hold them to the code like every other field."""
+
+PENDING_FLAGS = {"--bus-url", "--node-name"}
+"""``serve`` flags of the same work (for ``bus_url`` and ``node_name``)."""
 
 
 def _settings_rows() -> dict[str, tuple[str, str, str]]:
@@ -71,8 +81,11 @@ def test_documented_defaults_are_the_code_defaults() -> None:
     rows = _settings_rows()
     checked = 0
     for name, field in Settings.model_fields.items():
-        default = field.get_default(call_default_factory=True)
         cell = rows[name][2]
+        assert cell, f"{name}: no default documented"
+        if field.default_factory is not None and name != "dss_managers":
+            continue  # made at start (node_name: the host name): the cell says how
+        default = field.get_default(call_default_factory=True)
         if default is None or default in ("", {}):
             # no value to show: the cell says what happens instead, never a made-up value
             assert not re.match(r"`[0-9]", cell), (name, cell)
@@ -99,7 +112,9 @@ def test_serve_flags_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
         if setting in Settings.model_fields:
             assert documented.get(flag) == setting, f"{flag} is not in {setting}'s row"
     for flag, name in documented.items():
-        assert flag in flags, f"docs/configuration.md gives {name} a flag serve lacks: {flag}"
+        assert flag in flags | PENDING_FLAGS, (
+            f"docs/configuration.md gives {name} a flag serve lacks: {flag}"
+        )
 
 
 def _known_keys(table: str) -> list[str]:
