@@ -76,7 +76,7 @@ def test_a_schema_from_a_newer_version_is_refused_in_one_line(empty_url: str) ->
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
         engine = store.engine
-        with pytest.raises(StoreError, match="revision 9999, which this version .* does not know"):
+        with pytest.raises(StoreError, match=r"revision 9999, which this version .* does not know"):
             upgrade(engine)
         assert current_revision(engine) == "9999"  # untouched
     with pytest.raises(StoreError, match="a newer version wrote it"):
