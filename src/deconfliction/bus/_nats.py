@@ -1,0 +1,419 @@
+"""NATS JetStream bus: committed events reach the listeners of every hub node.
+
+Each node publishes its own committed events **once** to a JetStream stream (subject
+``<subject>.<party>``, message id ``<party>:<seq>`` so a re-sent event is stored once) and
+hands them at once to its own listeners (the local :class:`InProcessBus`). Each node
+consumes the stream with a **durable** pull consumer named after the node: events filed on
+other nodes reach its WebSocket clients, webhook worker and CoT connections, and a node
+that restarts resumes where its consumer stopped. Its own events are acknowledged and
+skipped (its listeners had them already).
+
+The store stays the source of truth, so NATS being slow or down never costs a write:
+:meth:`NatsBus.publish` only appends to a bounded outbox (it never waits on the network);
+a task on the NATS client's own event loop, in a dedicated thread, sends the outbox in
+order and keeps what failed for the next attempt (failures are logged once per outage and
+counted in :attr:`NatsBus.stats`; past ``outbox_max`` the oldest are dropped, counted). When
+the link comes back every local listener is told to re-read the store, which covers every
+event it may have missed meanwhile. Listeners also re-read on any gap in seqs.
+
+:meth:`NatsBus.claim` takes leases in a JetStream key-value bucket
+(:mod:`deconfliction.bus._leases`): e.g. each webhook is delivered by one node at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+
+from deconfliction.bus._leases import Leases
+from deconfliction.bus._memory import InProcessBus, Subscription
+from deconfliction.hotline import Event
+
+__all__ = ["BusStats", "NatsBus", "decode_event", "encode_event"]
+
+_log = logging.getLogger("deconfliction.bus.nats")
+
+NODE_HEADER = "Deconfliction-Node"
+"""The publishing node's name (its own consumer skips what it published)."""
+BATCH = 256
+RETRY_S = 1.0
+_NatsErrors = (nats.errors.Error, OSError, TimeoutError)
+
+
+def encode_event(e: Event) -> bytes:
+    """The message body of an event (JSON).
+
+    >>> from datetime import UTC, datetime
+    >>> e = Event(UUID(int=1), 7, "notice", {"a": 1}, datetime(2026, 1, 1, tzinfo=UTC))
+    >>> decode_event(encode_event(e)) == e
+    True
+    """
+    doc = {
+        "party": str(e.party_id),
+        "seq": e.seq,
+        "type": e.type,
+        "payload": dict(e.payload),
+        "created_at": e.created_at.isoformat(),
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_event(data: bytes) -> Event:
+    """The event of a message body (ValueError, KeyError or TypeError when malformed)."""
+    doc = json.loads(data)
+    at = datetime.fromisoformat(doc["created_at"])
+    if at.tzinfo is None:
+        raise ValueError("created_at is naive")
+    return Event(UUID(doc["party"]), int(doc["seq"]), str(doc["type"]), doc["payload"], at)
+
+
+@dataclass(slots=True)
+class BusStats:
+    """Counters since start (read them for monitoring; ``GET /readyz`` shows them)."""
+
+    connected: bool = False
+    published: int = 0
+    """Events stored in the stream by this node."""
+    publish_failures: int = 0
+    """Publish attempts that failed (the event stays in the outbox and is sent again)."""
+    dropped: int = 0
+    """Events dropped from a full outbox (other nodes' listeners re-read the store)."""
+    received: int = 0
+    """Events from other nodes handed to this node's listeners."""
+    outbox: int = 0
+    """Events waiting to be published."""
+    resyncs: int = 0
+    """Times the local listeners were told to re-read the store (link back up)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class NatsBus:
+    """The several-node bus (same interface as :class:`InProcessBus`); :meth:`start` it.
+
+    ``url``: the NATS server, or several of one cluster.
+    """
+
+    def __init__(
+        self,
+        url: str | list[str],
+        *,
+        node_name: str,
+        stream: str = "DECONFLICTION",
+        subject: str = "deconfliction.events",
+        max_age_s: float = 86_400.0,
+        lease_s: float = 15.0,
+        outbox_max: int = 100_000,
+        start_timeout_s: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.node_name = node_name
+        self.stream = stream
+        self.subject = subject
+        self.max_age_s = max_age_s
+        self.outbox_max = outbox_max
+        self.start_timeout_s = start_timeout_s
+        self.stats = BusStats()
+        self._local = InProcessBus()
+        self._leases = Leases(node_name, lease_s)
+        self._outbox: deque[Event] = deque()
+        self._out_lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="nats-bus", daemon=True)
+        self._kick = asyncio.Event()
+        self._ready = threading.Event()
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._psub: JetStreamContext.PullSubscription | None = None
+        self._closing = False
+        self._main: concurrent.futures.Future[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ local side
+
+    def subscribe(self, party_id: UUID) -> Subscription:
+        return self._local.subscribe(party_id)
+
+    def subscribe_all(self) -> Subscription:
+        return self._local.subscribe_all()
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._local.unsubscribe(sub)
+
+    def subscriber_count(self, party_id: UUID | None = None) -> int:
+        return self._local.subscriber_count(party_id)
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """This node's listeners get ``events`` now; other nodes' once NATS has them."""
+        self._local.publish(events)
+        with self._out_lock:
+            self._outbox.extend(events)
+            over = len(self._outbox) - self.outbox_max
+            for _ in range(max(over, 0)):
+                self._outbox.popleft()
+            self.stats.outbox = len(self._outbox)
+        if over > 0:
+            self.stats.dropped += over
+            _log.warning("NATS outbox full: %d event(s) dropped (stores keep them)", over)
+        if self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # closing: the loop is gone
+                self._loop.call_soon_threadsafe(self._kick.set)
+
+    async def claim(self, name: str) -> bool:
+        if not self._thread.is_alive():
+            return False
+        fut = asyncio.run_coroutine_threadsafe(self._leases.claim(name), self._loop)
+        return await asyncio.wrap_future(fut)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the client thread and connect; waits up to ``start_timeout_s`` for the
+        link, then carries on (it keeps trying in the background)."""
+        self._thread.start()
+        self._main = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
+        if not self._ready.wait(self.start_timeout_s):
+            _log.warning(
+                "NATS at %s not reachable yet; serving from this node alone meanwhile",
+                self.url,
+            )
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Flush the outbox (at most ``timeout_s``), release leases, disconnect."""
+        if not self._thread.is_alive():
+            return
+        fut = asyncio.run_coroutine_threadsafe(self._shutdown(timeout_s), self._loop)
+        try:
+            fut.result(timeout_s + 5.0)
+        except (concurrent.futures.TimeoutError, *_NatsErrors) as exc:
+            _log.warning("NATS bus: unclean shutdown (%s)", type(exc).__name__)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5.0)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    async def _shutdown(self, timeout_s: float) -> None:
+        self._closing = True
+        if self._main is not None:
+            self._main.cancel()
+        if self._nc is not None and self._nc.is_connected:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flush_outbox(), timeout_s)
+            await self._leases.release_all()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._nc is not None:
+            with contextlib.suppress(*_NatsErrors):
+                await self._nc.close()
+        self.stats.connected = False
+
+    # ------------------------------------------------------------------ NATS side
+
+    async def _run(self) -> None:
+        """Connect (retrying), set up the stream, consumer and lease bucket, then run."""
+        warned = False
+        while True:
+            try:
+                await self._connect()
+                break
+            except _NatsErrors as exc:
+                if not warned:
+                    _log.warning("NATS at %s: cannot connect (%s); retrying", self.url, exc)
+                    warned = True
+                if self._nc is not None:
+                    with contextlib.suppress(*_NatsErrors):
+                        await self._nc.close()
+                    self._nc = None
+                await asyncio.sleep(RETRY_S)
+        _log.info("NATS bus: node %s connected to %s", self.node_name, self.url)
+        self._tasks = [
+            asyncio.create_task(self._publisher()),
+            asyncio.create_task(self._consumer()),
+            asyncio.create_task(self._leases.run()),
+        ]
+        self._kick.set()
+        self._ready.set()
+
+    async def _connect(self) -> None:
+        self._nc = await nats.connect(
+            self.url,
+            name=f"deconfliction-{self.node_name}",
+            connect_timeout=2,
+            reconnect_time_wait=RETRY_S,
+            max_reconnect_attempts=-1,
+            disconnected_cb=self._disconnected,
+            reconnected_cb=self._reconnected,
+            error_cb=self._error,
+        )
+        self._js = self._nc.jetstream()
+        await self._ensure()
+        self.stats.connected = True
+
+    async def _ensure(self) -> None:
+        """Create the stream, this node's durable consumer and the lease bucket if absent."""
+        js = self._js
+        assert js is not None
+        try:
+            await js.stream_info(self.stream)
+        except nats.js.errors.NotFoundError:
+            await js.add_stream(
+                name=self.stream,
+                subjects=[f"{self.subject}.*"],
+                max_age=self.max_age_s,
+                duplicate_window=min(120.0, self.max_age_s),
+                storage=api.StorageType.FILE,
+            )
+        bucket = f"{self.stream}_leases"
+        try:
+            kv = await js.key_value(bucket)
+        except nats.js.errors.BucketNotFoundError:
+            kv = await js.create_key_value(bucket=bucket, ttl=self._leases.lease_s, history=1)
+        self._leases.kv = kv
+        self._psub = await js.pull_subscribe(
+            f"{self.subject}.*",
+            durable=self.node_name,
+            stream=self.stream,
+            config=self._consumer_config(),
+        )
+
+    def _consumer_config(self) -> api.ConsumerConfig:
+        return api.ConsumerConfig(
+            durable_name=self.node_name,
+            deliver_policy=api.DeliverPolicy.NEW,  # only a new consumer: a durable resumes
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=30.0,
+            max_ack_pending=10_000,
+            filter_subject=f"{self.subject}.*",
+        )
+
+    async def _disconnected(self) -> None:
+        self.stats.connected = False
+        if self._closing:
+            return
+        _log.warning("NATS bus: disconnected from %s; reconnecting", self.url)
+
+    async def _reconnected(self) -> None:
+        self.stats.connected = True
+        self.stats.resyncs += 1
+        _log.info("NATS bus: reconnected; local listeners re-read the store")
+        self._local.resync()
+        self._kick.set()
+
+    async def _error(self, exc: Exception) -> None:
+        _log.debug("NATS client: %s", exc)
+
+    async def _publish_batch(self, batch: list[Event]) -> list[Event]:
+        """Send ``batch`` (pipelined, in order); return the events that failed."""
+        js = self._js
+        assert js is not None
+        results = await asyncio.gather(
+            *(
+                js.publish(
+                    f"{self.subject}.{e.party_id}",
+                    encode_event(e),
+                    timeout=2.0,
+                    headers={"Nats-Msg-Id": f"{e.party_id}:{e.seq}", NODE_HEADER: self.node_name},
+                )
+                for e in batch
+            ),
+            return_exceptions=True,
+        )
+        failed = []
+        for e, r in zip(batch, results, strict=True):
+            if isinstance(r, BaseException):
+                if not isinstance(r, _NatsErrors):
+                    raise r
+                failed.append(e)
+        return failed
+
+    async def _flush_outbox(self) -> bool:
+        """Publish the outbox in order; False when an attempt failed (the rest waits)."""
+        while True:
+            with self._out_lock:
+                batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
+            if not batch:
+                return True
+            failed = await self._publish_batch(batch)
+            self.stats.published += len(batch) - len(failed)
+            with self._out_lock:
+                self._outbox.extendleft(reversed(failed))
+                self.stats.outbox = len(self._outbox)
+            if failed:
+                self.stats.publish_failures += len(failed)
+                return False
+
+    async def _publisher(self) -> None:
+        failing = 0
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            if await self._flush_outbox():
+                if failing:
+                    _log.info("NATS bus: publishing again (%d attempt(s) had failed)", failing)
+                    failing = 0
+                continue
+            if not failing:
+                _log.warning(
+                    "NATS bus: publishing failed; %d event(s) kept to send again",
+                    self.stats.outbox,
+                )
+            failing += 1
+            await asyncio.sleep(RETRY_S)
+            self._kick.set()
+
+    async def _consumer(self) -> None:
+        """Pull other nodes' events from this node's durable consumer, forever."""
+        while True:
+            psub = self._psub
+            try:
+                if psub is None:
+                    await self._ensure()
+                    continue
+                msgs = await psub.fetch(BATCH, timeout=1.0)
+            except nats.errors.TimeoutError:
+                continue
+            except nats.js.errors.NotFoundError:  # the stream or consumer went: set up again
+                _log.warning("NATS bus: stream or consumer missing; creating them again")
+                self._psub = None
+                await asyncio.sleep(RETRY_S)
+                continue
+            except _NatsErrors as exc:
+                _log.debug("NATS bus: fetch failed (%s)", type(exc).__name__)
+                await asyncio.sleep(RETRY_S)
+                continue
+            await self._deliver(msgs)
+
+    async def _deliver(self, msgs: list[Msg]) -> None:
+        events = []
+        for m in msgs:
+            if (m.headers or {}).get(NODE_HEADER) == self.node_name:
+                continue
+            try:
+                events.append(decode_event(m.data))
+            except (ValueError, KeyError, TypeError) as exc:
+                _log.error("NATS bus: a malformed message on %s skipped (%s)", m.subject, exc)
+        if events:
+            self._local.publish(events)
+            self.stats.received += len(events)
+        for m in msgs:
+            with contextlib.suppress(*_NatsErrors):
+                await m.ack()
