@@ -75,7 +75,8 @@ def test_events_reach_the_other_node_once_in_order_and_the_local_node_once(
             assert a.stats.published == 52  # 52 sent, 50 stored: the stream de-duplicates
             assert (a.stats.received, b.stats.received) == (0, 50)  # a skips its own
             assert a.stats.publish_failures == a.stats.dropped == 0
-            assert a.stats.connected and b.stats.connected
+            assert a.stats.connected
+            assert b.stats.connected
             nc = await nats.connect(nats_server.url)
             info = await nc.jetstream().stream_info("TEST")
             await nc.close()
