@@ -16,10 +16,20 @@ from uuid import UUID
 
 import httpx
 import nats
+import nats.js.errors
 
 from deconfliction.api._webhooks import claim_name
-from tests.api._hub import Hub, Party, Stream, activity_body, add_parties, bootstrap, data_dir
-from tests.api._hub import feature, spot
+from tests.api._hub import (
+    Hub,
+    Party,
+    Stream,
+    activity_body,
+    add_parties,
+    bootstrap,
+    data_dir,
+    feature,
+    spot,
+)
 from tests.api.test_e2e import is_notice_about
 from tests.api.test_webhooks import FAST, Receiver, put_hook
 from tests.natsserver import NatsServer

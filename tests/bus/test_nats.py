@@ -232,3 +232,13 @@ def test_a_lease_not_renewed_expires_and_another_node_takes_it(nats_server: Nats
             await nc.close()
 
     asyncio.run(main())
+
+
+def test_both_buses_are_a_bus_for_the_hubs_consumers() -> None:
+    from deconfliction.bus import Bus, InProcessBus
+
+    nb = NatsBus("nats://127.0.0.1:1", node_name="n")
+    assert isinstance(nb, Bus)
+    assert isinstance(InProcessBus(), Bus)
+    nb.close()  # never started: closes its loop, connects nowhere
+    assert nb._loop.is_closed()

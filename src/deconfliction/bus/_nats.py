@@ -199,6 +199,8 @@ class NatsBus:
     def close(self, timeout_s: float = 5.0) -> None:
         """Flush the outbox (at most ``timeout_s``), release leases, disconnect."""
         if not self._thread.is_alive():
+            if self._thread.ident is None and not self._loop.is_closed():
+                self._loop.close()  # never started
             return
         fut = asyncio.run_coroutine_threadsafe(self._shutdown(timeout_s), self._loop)
         try:
