@@ -29,7 +29,7 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -216,13 +216,14 @@ class NatsBus:
         self._closing = True
         if self._main is not None:
             self._main.cancel()
-        if self._nc is not None and self._nc.is_connected:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_outbox(), timeout_s)
-            await self._leases.release_all()
         for t in self._tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # nats-py may turn a cancellation into an error: the loops check
+            await asyncio.wait(self._tasks, timeout=2.0)  # _closing, and this waits no more
+        if self._nc is not None and self._nc.is_connected:  # the publisher is stopped
+            with contextlib.suppress(TimeoutError, *_NatsErrors):
+                await asyncio.wait_for(self._flush_outbox(), timeout_s)
+            await self._leases.release_all()
         if self._nc is not None:
             with contextlib.suppress(*_NatsErrors):
                 await self._nc.close()
@@ -248,12 +249,24 @@ class NatsBus:
                 await asyncio.sleep(RETRY_S)
         _log.info("NATS bus: node %s connected to %s", self.node_name, self.url)
         self._tasks = [
-            asyncio.create_task(self._publisher()),
-            asyncio.create_task(self._consumer()),
-            asyncio.create_task(self._leases.run()),
+            asyncio.create_task(self._supervised("publisher", self._publisher)),
+            asyncio.create_task(self._supervised("consumer", self._consumer)),
+            asyncio.create_task(self._supervised("lease renewal", self._leases.run)),
         ]
         self._kick.set()
         self._ready.set()
+
+    async def _supervised(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run ``run`` until closing; a bug that escapes it is logged with its traceback
+        and it starts again a moment later (the bus must keep carrying events)."""
+        while not self._closing:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # logged, then restarted: never silently gone
+                _log.exception("NATS bus: the %s stopped with an error; restarting it", name)
+            await asyncio.sleep(RETRY_S)
 
     async def _connect(self) -> None:
         self._nc = await nats.connect(
@@ -324,27 +337,38 @@ class NatsBus:
         _log.debug("NATS client: %s", exc)
 
     async def _publish_batch(self, batch: list[Event]) -> list[Event]:
-        """Send ``batch`` (pipelined, in order); return the events that failed."""
+        """Send ``batch`` (pipelined, in order); return the events that failed. An event
+        that cannot be encoded is logged and dropped (it would block the rest forever)."""
         js = self._js
         assert js is not None
+        sendable: list[tuple[Event, bytes]] = []
+        for e in batch:
+            try:
+                sendable.append((e, encode_event(e)))
+            except (TypeError, ValueError) as exc:
+                self.stats.dropped += 1
+                _log.error(
+                    "NATS bus: event %s/%d not JSON, not published: %s", e.party_id, e.seq, exc
+                )
         results = await asyncio.gather(
             *(
                 js.publish(
                     f"{self.subject}.{e.party_id}",
-                    encode_event(e),
+                    data,
                     timeout=2.0,
                     headers={"Nats-Msg-Id": f"{e.party_id}:{e.seq}", NODE_HEADER: self.node_name},
                 )
-                for e in batch
+                for e, data in sendable
             ),
             return_exceptions=True,
         )
         failed = []
-        for e, r in zip(batch, results, strict=True):
+        for (e, _), r in zip(sendable, results, strict=True):
             if isinstance(r, BaseException):
                 if not isinstance(r, _NatsErrors):
                     raise r
                 failed.append(e)
+        self.stats.published += len(sendable) - len(failed)
         return failed
 
     async def _flush_outbox(self) -> bool:
@@ -354,8 +378,12 @@ class NatsBus:
                 batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
             if not batch:
                 return True
-            failed = await self._publish_batch(batch)
-            self.stats.published += len(batch) - len(failed)
+            try:
+                failed = await self._publish_batch(batch)
+            except BaseException:  # a bug or shutdown: keep the batch for the next attempt
+                with self._out_lock:
+                    self._outbox.extendleft(reversed(batch))
+                raise
             with self._out_lock:
                 self._outbox.extendleft(reversed(failed))
                 self.stats.outbox = len(self._outbox)
@@ -383,8 +411,8 @@ class NatsBus:
             self._kick.set()
 
     async def _consumer(self) -> None:
-        """Pull other nodes' events from this node's durable consumer, forever."""
-        while True:
+        """Pull other nodes' events from this node's durable consumer until closing."""
+        while not self._closing:
             psub = self._psub
             try:
                 if psub is None:
