@@ -28,6 +28,7 @@ from tests.api._hub import (
     bootstrap,
     data_dir,
     feature,
+    free_port,
     spot,
 )
 from tests.api.test_e2e import is_notice_about
@@ -216,3 +217,46 @@ def test_a_restarted_node_and_nats_down_lose_nothing(pg_url: str, nats_server: N
         assert stats["connected"] is True
         assert stats["dropped"] == 0
         blue_b.close()
+
+
+def test_a_notice_filed_on_one_node_reaches_a_tak_client_on_another(
+    pg_url: str, nats_server: NatsServer
+) -> None:
+    from tests.interop._tak import tak_client
+
+    with data_dir("nodes-cot") as data:
+        admin = bootstrap(data, pg_url)
+        a = node(data, "node-a", pg_url, nats_server.url)
+        a.start()
+        ps = add_parties(a, admin)
+        blue, red = ps["Blue"], ps["Red"]
+        tcp = free_port()
+        (data / "blue.token").write_text(blue.operator + "\n")
+        (data / "cot.toml").write_text(
+            f'[listen]\nhost = "127.0.0.1"\ntcp_port = {tcp}\ntcp_party = "Blue"\n\n'
+            f'[[parties]]\nparty = "Blue"\ntoken_file = "{data / "blue.token"}"\n'
+        )
+        b = node(data, "node-b", pg_url, nats_server.url)  # B runs Blue's CoT gateway
+        b.factory = "deconfliction.interop:create_hub_app"
+        b.extra_env["DECONFLICTION_COT"] = str(data / "cot.toml")
+        b.start()
+        try:
+
+            async def scenario() -> None:
+                async with tak_client(f"tcp://127.0.0.1:{tcp}") as tak:
+                    await asyncio.sleep(0.5)  # the gateway subscribed for Blue
+                    lon, lat = spot()
+                    await asyncio.to_thread(blue.file, activity_body("Blue", feature(lon, lat)))
+                    body = activity_body("Red on node A", feature(lon + 0.02, lat))
+                    await asyncio.to_thread(red.file, body)
+                    chat = await tak.next("b-t-f", timeout=10.0)
+                    assert "Red on node A" in (chat.find("remarks").text or "")  # type: ignore[union-attr]
+
+            asyncio.run(scenario())
+            assert bus_stats(b)["received"] >= 2
+        finally:
+            for p in ps.values():
+                p.close()
+            for h in (a, b):
+                h.stop()
+                assert "Traceback" not in h.log(), h.log()
