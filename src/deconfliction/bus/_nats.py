@@ -27,6 +27,7 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,7 +47,7 @@ from deconfliction.bus._leases import Leases
 from deconfliction.bus._memory import InProcessBus, Subscription
 from deconfliction.hotline import Event
 
-__all__ = ["BusStats", "NatsBus", "decode_event", "encode_event"]
+__all__ = ["BusStats", "NatsBus", "decode_event", "encode_event", "redact"]
 
 _log = logging.getLogger("deconfliction.bus.nats")
 
@@ -55,6 +56,16 @@ NODE_HEADER = "Deconfliction-Node"
 BATCH = 256
 RETRY_S = 1.0
 _NatsErrors = (nats.errors.Error, OSError, TimeoutError)
+
+
+def redact(url: str | list[str]) -> str:
+    """The server URL(s) without credentials, for the logs.
+
+    >>> redact(["nats://hub:s3cret@10.0.0.1:4222", "nats://10.0.0.2:4222"])
+    'nats://10.0.0.1:4222,nats://10.0.0.2:4222'
+    """
+    urls = [url] if isinstance(url, str) else url
+    return ",".join(re.sub(r"//[^/@]*@", "//", u) for u in urls)
 
 
 def encode_event(e: Event) -> bytes:
@@ -144,6 +155,7 @@ class NatsBus:
         self._js: JetStreamContext | None = None
         self._psub: JetStreamContext.PullSubscription | None = None
         self._closing = False
+        self._overflowing = False
         self._main: concurrent.futures.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -172,7 +184,13 @@ class NatsBus:
             self.stats.outbox = len(self._outbox)
         if over > 0:
             self.stats.dropped += over
-            _log.warning("NATS outbox full: %d event(s) dropped (stores keep them)", over)
+            if not self._overflowing:  # once per episode: the counter has the rest
+                self._overflowing = True
+                _log.warning(
+                    "NATS outbox full (%d): the oldest events are dropped (the store keeps "
+                    "them; other nodes' listeners re-read it on the gap)",
+                    self.outbox_max,
+                )
         if self._thread.is_alive():
             with contextlib.suppress(RuntimeError):  # closing: the loop is gone
                 self._loop.call_soon_threadsafe(self._kick.set)
@@ -193,7 +211,7 @@ class NatsBus:
         if not self._ready.wait(self.start_timeout_s):
             _log.warning(
                 "NATS at %s not reachable yet; serving from this node alone meanwhile",
-                self.url,
+                redact(self.url),
             )
 
     def close(self, timeout_s: float = 5.0) -> None:
@@ -240,14 +258,14 @@ class NatsBus:
                 break
             except _NatsErrors as exc:
                 if not warned:
-                    _log.warning("NATS at %s: cannot connect (%s); retrying", self.url, exc)
+                    _log.warning("NATS at %s: cannot connect (%s); retrying", redact(self.url), exc)
                     warned = True
                 if self._nc is not None:
                     with contextlib.suppress(*_NatsErrors):
                         await self._nc.close()
                     self._nc = None
                 await asyncio.sleep(RETRY_S)
-        _log.info("NATS bus: node %s connected to %s", self.node_name, self.url)
+        _log.info("NATS bus: node %s connected to %s", self.node_name, redact(self.url))
         self._tasks = [
             asyncio.create_task(self._supervised("publisher", self._publisher)),
             asyncio.create_task(self._supervised("consumer", self._consumer)),
@@ -324,7 +342,7 @@ class NatsBus:
         self.stats.connected = False
         if self._closing:
             return
-        _log.warning("NATS bus: disconnected from %s; reconnecting", self.url)
+        _log.warning("NATS bus: disconnected from %s; reconnecting", redact(self.url))
 
     async def _reconnected(self) -> None:
         self.stats.connected = True
@@ -377,6 +395,7 @@ class NatsBus:
             with self._out_lock:
                 batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
             if not batch:
+                self._overflowing = False
                 return True
             try:
                 failed = await self._publish_batch(batch)
