@@ -62,3 +62,25 @@ def test_bus_settings_and_the_bus_they_select(monkeypatch: pytest.MonkeyPatch) -
     for bad in ({"bus_url": "http://x"}, {"node_name": "hub.a"}, {"bus_stream": "a b"}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             Settings.model_validate(bad)
+
+
+def test_without_nats_py_the_embedded_hub_works_and_a_bus_url_is_one_clear_error() -> None:
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["nats"] = None  # as if nats-py were not installed
+from deconfliction.api import Settings, create_app, open_bus
+from deconfliction.bus import InProcessBus
+from deconfliction.errors import InvalidInput
+assert isinstance(open_bus(Settings()), InProcessBus)
+create_app(Settings())
+try:
+    open_bus(Settings(bus_url="nats://127.0.0.1:4222"))
+except InvalidInput as exc:
+    print(exc)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "pip install 'deconfliction[nats]'" in r.stdout

@@ -1,7 +1,7 @@
 """Event fan-out: in-process by default, NATS JetStream when several nodes run.
 
-:class:`NatsBus` (and :class:`BusStats`) need the ``nats`` extra (``nats-py``); they are
-imported on first use, so the embedded hub runs without it.
+:class:`NatsBus` needs the ``nats`` extra (``nats-py``); it is imported on first use, so
+the embedded hub runs without it.
 """
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from deconfliction.bus._memory import InProcessBus, Subscription
 from deconfliction.bus._protocol import Bus
+from deconfliction.bus._wire import BusStats
 
 if TYPE_CHECKING:
-    from deconfliction.bus._nats import BusStats, NatsBus
+    from deconfliction.bus._nats import NatsBus
 
 __all__ = ["Bus", "BusStats", "InProcessBus", "NatsBus", "Subscription"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("BusStats", "NatsBus"):
-        from deconfliction.bus import _nats
+    if name == "NatsBus":
+        from deconfliction.bus._nats import NatsBus
 
-        return getattr(_nats, name)
+        return NatsBus
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
