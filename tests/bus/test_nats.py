@@ -293,3 +293,29 @@ def test_throughput_between_two_nodes(nats_server: NatsServer) -> None:
 
     took = asyncio.run(main())
     assert n / took > 200  # loose: the machine is shared; the figure is printed
+
+
+def test_a_lease_nobody_asks_about_is_released(nats_server: NatsServer) -> None:
+    now = [time.monotonic()]
+
+    async def main() -> None:
+        nc = await nats.connect(nats_server.url)
+        try:
+            kv = await nc.jetstream().create_key_value(bucket="I", ttl=60.0, history=1)
+            mine, other = Leases("mine", 60.0, lambda: now[0]), Leases("other", 60.0)
+            mine.kv = other.kv = kv
+            assert await mine.claim("webhook.asked")
+            assert await mine.claim("webhook.idle")
+            await mine.renew()
+            assert mine.holds() == ["webhook.asked", "webhook.idle"]
+            now[0] += 30.0
+            assert await mine.claim("webhook.asked")  # asked about: kept
+            now[0] += 220.0  # "webhook.idle" last asked about 250 s ago: > 4 × lease_s
+            await mine.renew()
+            assert mine.holds() == ["webhook.asked"]
+            assert await other.claim("webhook.idle")  # deleted, not left to expire
+            assert not await other.claim("webhook.asked")
+        finally:
+            await nc.close()
+
+    asyncio.run(main())

@@ -191,13 +191,14 @@ def create_app(
         t0 = time.perf_counter()
         await run_in_threadpool(bus.start)
         try:
-            async with _serving(app, bus, t0):
+            async with serving(app, t0):
                 yield
-        finally:
+        finally:  # after the workers stopped: the bus flushes what they published
             await run_in_threadpool(bus.close)
 
     @asynccontextmanager
-    async def _serving(app: FastAPI, bus: Bus, t0: float) -> AsyncIterator[None]:
+    async def serving(app: FastAPI, t0: float) -> AsyncIterator[None]:
+        """The hub proper, while the bus runs: store, index, workers, background tasks."""
         hotline = await run_in_threadpool(build_hotline, settings, bus, clock)
         app.state.hotline = hotline
         n = await run_in_threadpool(hotline.rebuild_index, _progress_bar(settings.progress))

@@ -14,14 +14,18 @@ The holder renews every ``lease_s / 3`` and trusts its lease only for ``0.8 × l
 after the last renewal it *sent* (the server expires it no earlier than ``lease_s`` after
 it stored it), so a holder cut off from NATS stops before anyone else can start. A node
 restarted under the same name takes its own unexpired leases back at once; a clean
-shutdown deletes them, so another node takes over without waiting for the TTL.
+shutdown deletes them, so another node takes over without waiting for the TTL; so does a
+lease nobody asked about for ``IDLE_LEASES × lease_s`` (at least a minute: e.g. a deleted
+webhook's), which keeps the set renewed to the work going on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nats.errors
@@ -34,26 +38,33 @@ _log = logging.getLogger("deconfliction.bus.leases")
 
 TRUST = 0.8
 """The share of ``lease_s`` after the last renewal during which the holder acts."""
+IDLE_LEASES = 4
+"""A lease not asked about for this many ``lease_s`` (and at least 60 s) is released."""
 
 
 @dataclass(slots=True)
 class _Held:
     revision: int
     renewed: float  # monotonic time the renewal was sent
+    asked: float  # monotonic time of the last claim
 
 
 class Leases:
     """This node's leases in ``kv`` (all methods run on the NATS client's event loop)."""
 
-    def __init__(self, node: str, lease_s: float) -> None:
+    def __init__(
+        self, node: str, lease_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.node = node
+        self.clock = clock
+        """Seconds, monotonic (tests pass a fake one)."""
         self.lease_s = lease_s
         self.kv: KeyValue | None = None
         self._held: dict[str, _Held] = {}
 
     def _fresh(self, name: str) -> bool:
         held = self._held.get(name)
-        return held is not None and time.monotonic() - held.renewed < TRUST * self.lease_s
+        return held is not None and self.clock() - held.renewed < TRUST * self.lease_s
 
     def holds(self) -> list[str]:
         """The names this node holds a trusted lease on now."""
@@ -62,12 +73,13 @@ class Leases:
     async def claim(self, name: str) -> bool:
         """True when this node holds ``name`` now (claiming it if nobody does)."""
         if self._fresh(name):
+            self._held[name].asked = self.clock()
             return True
         self._held.pop(name, None)
         kv = self.kv
         if kv is None:
             return False
-        sent = time.monotonic()
+        sent = self.clock()
         value = self.node.encode()
         try:
             try:
@@ -84,17 +96,23 @@ class Leases:
         except (nats.errors.Error, OSError, TimeoutError) as exc:
             _log.debug("lease %s: cannot claim (%s)", name, type(exc).__name__)
             return False
-        self._held[name] = _Held(revision, sent)
+        self._held[name] = _Held(revision, sent, sent)
         _log.info("lease %s: held by this node (%s)", name, self.node)
         return True
 
     async def renew(self) -> None:
         """Renew every lease held (called every ``lease_s / 3``); drop those lost."""
         kv = self.kv
+        idle_s = max(60.0, IDLE_LEASES * self.lease_s)
         for name, held in list(self._held.items()):
             if kv is None:
                 break
-            sent = time.monotonic()
+            sent = self.clock()
+            if sent - held.asked > idle_s:  # nobody needs it: let it go
+                self._held.pop(name, None)
+                with contextlib.suppress(nats.errors.Error, OSError, TimeoutError):
+                    await kv.delete(name, last=held.revision)
+                continue
             try:
                 held.revision = await kv.update(name, self.node.encode(), last=held.revision)
             except nats.js.errors.KeyWrongLastSequenceError:
