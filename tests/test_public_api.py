@@ -278,7 +278,7 @@ PINNED = {
         "verify_submission",
         "write_bundle",
     ],
-    "bus": ["InProcessBus", "Subscription"],
+    "bus": ["Bus", "BusStats", "InProcessBus", "NatsBus", "Subscription"],
     "interop": [
         "DEFAULT_FEED_LIMITS",
         "FEED_TYPES",
@@ -338,6 +338,7 @@ PINNED = {
         "create_app",
         "load_policy",
         "load_settings",
+        "open_bus",
     ],
     "web": [
         "create_console_app",

@@ -37,13 +37,13 @@ from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
 from deconfliction.api._webhooks import Backoff, WebhookWorker
 from deconfliction.audit import Ledger
-from deconfliction.bus import InProcessBus
-from deconfliction.errors import DeconflictionError, InvalidPolicy
+from deconfliction.bus import Bus, InProcessBus
+from deconfliction.errors import DeconflictionError, InvalidInput, InvalidPolicy
 from deconfliction.hotline import Clock, Hotline
 from deconfliction.model import Policy
 from deconfliction.store import open_store
 
-__all__ = ["build_hotline", "create_app", "load_policy"]
+__all__ = ["build_hotline", "create_app", "load_policy", "open_bus"]
 
 _log = logging.getLogger("deconfliction.api")
 
@@ -66,7 +66,28 @@ def load_policy(settings: Settings) -> Policy:
     return Policy.from_toml(text)
 
 
-def build_hotline(settings: Settings, bus: InProcessBus, clock: Clock | None = None) -> Hotline:
+def open_bus(settings: Settings) -> Bus:
+    """The bus ``settings`` name: NATS JetStream when ``bus_url`` is set (several nodes),
+    else this process's own; not started yet."""
+    if settings.bus_url is None:
+        return InProcessBus()
+    try:
+        from deconfliction.bus import NatsBus
+    except ImportError:
+        raise InvalidInput(
+            "bus_url", "a NATS bus needs nats-py: pip install 'deconfliction[nats]'"
+        ) from None
+    return NatsBus(
+        [u.strip() for u in settings.bus_url.split(",")],
+        node_name=settings.node_name,
+        stream=settings.bus_stream,
+        subject=settings.bus_subject,
+        max_age_s=settings.bus_max_age_s,
+        lease_s=settings.bus_lease_s,
+    )
+
+
+def build_hotline(settings: Settings, bus: Bus, clock: Clock | None = None) -> Hotline:
     """Open (and migrate) the store and build the service; the index is not loaded yet."""
     policy = load_policy(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the hub key lives there
@@ -179,11 +200,21 @@ def create_app(
     """The hub's ASGI app. The store opens and the index is rebuilt when it starts; then
     the ``background`` tasks start (and are cancelled when it stops)."""
     settings = settings or Settings()
-    bus = InProcessBus()
+    bus = open_bus(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         t0 = time.perf_counter()
+        await run_in_threadpool(bus.start)
+        try:
+            async with serving(app, t0):
+                yield
+        finally:  # after the workers stopped: the bus flushes what they published
+            await run_in_threadpool(bus.close)
+
+    @asynccontextmanager
+    async def serving(app: FastAPI, t0: float) -> AsyncIterator[None]:
+        """The hub proper, while the bus runs: store, index, workers, background tasks."""
         hotline = await run_in_threadpool(build_hotline, settings, bus, clock)
         app.state.hotline = hotline
         n = await run_in_threadpool(hotline.rebuild_index, _progress_bar(settings.progress))
@@ -260,9 +291,14 @@ def create_app(
         except (SQLAlchemyError, DeconflictionError):  # anything else is a bug: let it surface
             _log.exception("readiness check failed")
             return problem(503, "the store is not reachable")
-        return JSONResponse(
-            {"status": "ready", "volumes": request.app.state.hotline.index.volume_count}
-        )
+        body: dict[str, Any] = {
+            "status": "ready",
+            "volumes": request.app.state.hotline.index.volume_count,
+        }
+        stats = getattr(bus, "stats", None)  # the NATS bus's counters (a down link: still ready)
+        if stats is not None:
+            body["bus"] = {"node": settings.node_name} | stats.as_dict()
+        return JSONResponse(body)
 
     app.add_middleware(
         BodyLimit,
