@@ -36,17 +36,12 @@ from deconfliction.cli import main
 from deconfliction.model import Policy
 from tests.api._hub import data_dir, free_port
 from tests.pgcluster import PgCluster
-from tests.test_docs import PENDING_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SYSTEMD = DEPLOY / "systemd"
 CLI = str(Path(sys.executable).parent / "deconfliction")
 """The installed console script: what the image's ENTRYPOINT runs."""
-
-PENDING_EXTRAS = {"nats"}
-"""Extras the image installs that pyproject.toml does not define yet: nats (nats-py) comes
-with the JetStream bus; pip installs the rest and warns about it until then."""
 
 
 # --- Dockerfile ------------------------------------------------------------------------------
@@ -139,7 +134,7 @@ def test_the_image_installs_the_locked_dependencies_with_existing_extras() -> No
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     defined = set(pyproject["project"]["optional-dependencies"])
     assert "postgres" in extras
-    assert extras <= defined | PENDING_EXTRAS, extras - defined
+    assert extras <= defined, extras - defined
     assert not extras & {"dev", "bench"}, "test and benchmark tools stay out of the image"
     assert "COPY" in {w for w, _ in build}
     assert "requirements/lock.txt requirements/lock.txt" in [a for w, a in build if w == "COPY"]
@@ -520,7 +515,7 @@ def test_the_env_examples_agree_on_the_database() -> None:
 
 
 def test_every_variable_the_deployment_sets_is_a_setting() -> None:
-    known = set(Settings.model_fields) | PENDING_SETTINGS
+    known = set(Settings.model_fields)
     files = [ROOT / "Dockerfile", *DEPLOY.rglob("*")]
     seen = set()
     for path in files:
@@ -579,7 +574,7 @@ def test_the_systemd_examples_are_valid() -> None:
     for example in ("hub.env.example", "node.env.example"):
         for key in _env_file(SYSTEMD / example):
             setting = key.removeprefix("DECONFLICTION_").lower()
-            assert setting in set(Settings.model_fields) | PENDING_SETTINGS, key
+            assert setting in set(Settings.model_fields), key
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
