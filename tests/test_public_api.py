@@ -51,6 +51,7 @@ def test_detect_errors_and_root_exports():
         "AlertBook",
         "AlertKind",
         "BookUpdate",
+        "CellSets",
         "ClearanceNeed",
         "Conflict",
         "ConformanceResult",
@@ -59,6 +60,7 @@ def test_detect_errors_and_root_exports():
         "ProximityResult",
         "ProximityRules",
         "Separation",
+        "ShardGrid",
         "Subject",
         "SubjectKind",
         "TacticalConfig",
@@ -71,6 +73,8 @@ def test_detect_errors_and_root_exports():
         "detect_incursions",
         "detect_proximity",
         "index_subject",
+        "owner",
+        "pair_cell",
         "tactical_cycle",
     ]
     for name in deconfliction.detect.__all__:
