@@ -11,13 +11,11 @@ subscription asks for constraints), else 409 with the missing ones.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from deconfliction.errors import DeconflictionError
 from deconfliction.hotline import ActivityDraft, FilingResult, Transaction
 from deconfliction.interop._dss_auth import CONSTRAINT_PROCESSING, DssClient
 from deconfliction.interop._dss_core import (
@@ -35,7 +33,7 @@ from deconfliction.interop._dss_schemas import (
     entity_id,
     uuid7,
 )
-from deconfliction.model import Activity, ActivityKind, ActivityState
+from deconfliction.model import Activity, ActivityKind
 from deconfliction.store import (
     DssEntityRow,
     DssSubscriptionRow,
@@ -51,7 +49,6 @@ from deconfliction.store import (
 
 __all__ = ["EntityServices"]
 
-_log = logging.getLogger("deconfliction.interop.dss")
 
 KEY_STATES = frozenset({"Accepted", "Activated"})
 """States whose writes need a key (and which a Down USS may not write)."""
@@ -170,12 +167,7 @@ class EntityServices(DssCore):
             out["subscribers"] = self.notify(tx, changed, now, intents=True)
             out["operational_intent_reference"] = self.ref_json(tx, row, client.manager)
 
-        r = self._carry(client, act, draft, within)
-        if body.state in FLYING_STATES and r.activity.state is ActivityState.NOTIFIED:
-            try:  # the intent is stored; its activity goes active as a second, separate write
-                self.hotline.activate(client.principal, r.activity.id, r.activity.version)
-            except DeconflictionError:
-                _log.exception("activating the activity of intent %s failed", eid)
+        self._carry(client, act, draft, within, activate=body.state in FLYING_STATES)
         return out
 
     def _carry(
@@ -184,14 +176,16 @@ class EntityServices(DssCore):
         act: Activity | None,
         draft: ActivityDraft,
         within: Callable[[Transaction, Activity], None],
+        *,
+        activate: bool = False,
     ) -> FilingResult:
         """File the activity that carries a reference on the hotline, or amend it (filed
-        anew when its owner ended or cancelled it); ``within`` stores the reference in the
-        same transaction."""
+        anew when its owner ended or cancelled it), and with ``activate`` make it active;
+        ``within`` stores the reference — all in one transaction."""
         p = client.principal
         if act is None or not act.state.is_live:
-            return self.hotline.file(p, draft, within=within)
-        return self.hotline.amend(p, act.id, act.version, draft, within=within)
+            return self.hotline.file(p, draft, within=within, activate=activate)
+        return self.hotline.amend(p, act.id, act.version, draft, within=within, activate=activate)
 
     def _remove(
         self,
