@@ -260,7 +260,8 @@ def test_subscription_scopes_per_kind_of_notification(dss: InProcess) -> None:
 def test_a_subscription_intents_depend_on_cannot_go(dss: InProcess) -> None:
     lon, lat = spot()
     sid = str(uuid4())
-    assert _sub(dss, "uss-a", subscription(circle(lon, lat, 2_000)), sid=sid).status_code == 200
+    watch = subscription(circle(lon, lat, 2_000, minutes=120))
+    assert _sub(dss, "uss-a", watch, sid=sid).status_code == 200
     r = dss.client.put(
         f"{DSS}/operational_intent_references/{uuid4()}",
         json=intent(circle(lon, lat), state="Activated", subscription_id=sid),

@@ -24,6 +24,7 @@ from deconfliction.interop._dss_core import (
     DssCore,
     sql,
 )
+from deconfliction.interop._dss_cover import covers
 from deconfliction.interop._dss_errors import DssError
 from deconfliction.interop._dss_schemas import (
     PutConstraintIn,
@@ -242,6 +243,12 @@ class EntityServices(DssCore):
                 raise DssError(400, "subscription_id names no subscription of this USS")
             if not s.notify_for_operational_intents:
                 raise DssError(400, "the subscription must notify for operational intents")
+            if not covers(s.extents, extents):
+                raise DssError(
+                    400,
+                    "the subscription does not cover the operational intent: its area must "
+                    "hold the intent's (to within 1 m) and its time span the intent's",
+                )
             if old is not None and old.implicit and old.id != s.id:
                 self._drop_implicit(tx, old, eid)
             return s
