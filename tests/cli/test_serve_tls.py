@@ -100,8 +100,19 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _serve(data: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "deconfliction.cli", "serve", "--port", "0"]
-        + ["--data-dir", str(data), "--log-level", "warning", *flags],
+        [
+            sys.executable,
+            "-m",
+            "deconfliction.cli",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data),
+            "--log-level",
+            "warning",
+            *flags,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -184,8 +195,14 @@ def test_bad_tls_files_are_one_line(tmp_path: Path, pki: dict[str, Path]) -> Non
             "do not load together",
         ),
         (
-            ("--tls-cert", str(pki["server"]), "--tls-key", str(pki["server_key"]))
-            + ("--tls-client-ca", str(tmp_path)),
+            (
+                "--tls-cert",
+                str(pki["server"]),
+                "--tls-key",
+                str(pki["server_key"]),
+                "--tls-client-ca",
+                str(tmp_path),
+            ),
             "cannot read the TLS client CA",
         ),
     ]
