@@ -276,3 +276,17 @@ def test_webhook_signatures_are_checked_in_constant_time(monkeypatch: pytest.Mon
     assert _signature.verify_webhook("whsec_x", header, b"{}", now=1000)
     assert not _signature.verify_webhook("whsec_y", header, b"{}", now=1000)
     assert len(calls) == 2
+
+
+def test_refused_dss_tokens_are_limited_per_address(data: tuple[Path, str], tmp_path: Path) -> None:
+    from tests.interop.dss_support import AUD, SC, Authority, write_keys
+
+    keys = write_keys(tmp_path, Authority())
+    limits = {"rate_limit_anonymous_per_s": 0.01, "rate_limit_anonymous_burst": 2}
+    with _client(data[0], dss_jwt_keys=str(keys), dss_audience=AUD, **limits) as c:
+        forged = {"Authorization": f"Bearer {Authority().token('uss-a', SC)}"}
+        path = "/dss/v1/operational_intent_references/00000000-0000-4000-8000-000000000000"
+        got = [c.get(path, headers=forged) for _ in range(3)]
+        assert [r.status_code for r in got] == [401, 401, 429]
+        assert int(got[2].headers["retry-after"]) >= 1
+        assert got[2].headers["x-frame-options"] == "DENY"  # the hub's headers on /dss/v1 too
