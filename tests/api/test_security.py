@@ -290,3 +290,17 @@ def test_refused_dss_tokens_are_limited_per_address(data: tuple[Path, str], tmp_
         assert [r.status_code for r in got] == [401, 401, 429]
         assert int(got[2].headers["retry-after"]) >= 1
         assert got[2].headers["x-frame-options"] == "DENY"  # the hub's headers on /dss/v1 too
+
+
+def test_websockets_without_a_header_are_limited_per_address(data: tuple[Path, str]) -> None:
+    limits = {"rate_limit_anonymous_per_s": 0.01, "rate_limit_anonymous_burst": 2}
+    with _client(data[0], heartbeat_s=0.2, **limits) as c:
+        for _ in range(2):  # the token as the first message: counted against the address
+            with c.websocket_connect("/v1/stream") as ws:
+                ws.send_json({"token": data[1]})
+                assert _read_until(ws, "heartbeat")["type"] == "heartbeat"
+        with pytest.raises(WebSocketDisconnect) as exc, c.websocket_connect("/v1/stream"):
+            pass
+        assert exc.value.code == 1013
+        with c.websocket_connect("/v1/stream", headers={"Authorization": f"Bearer {data[1]}"}):
+            pass  # a header-authenticated stream is its party's business

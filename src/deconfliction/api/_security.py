@@ -11,8 +11,9 @@ CORS: a browser page from another origin gets no ``Access-Control-Allow-Origin``
 origin is listed in ``cors_origins`` (tokens travel in the ``Authorization`` header, never in
 cookies, so credentials are never allowed).
 
-Requests without an ``Authorization`` header (public routes, the console's files) and
-requests whose token is refused are limited per client address; requests of a party are
+Requests and WebSocket connections without an ``Authorization`` header (public routes,
+the console's files, streams that send their token as a first message) and requests whose
+token is refused are limited per client address; requests of a party are
 limited per party (:class:`~deconfliction.api._ratelimit.RateLimiter`).
 """
 
@@ -77,20 +78,24 @@ def client_key(scope: Scope) -> str:
 
 
 class AnonymousRateLimit:
-    """ASGI middleware: HTTP requests without an ``Authorization`` header spend from their
-    client address's bucket (429 with ``Retry-After`` when it is empty)."""
+    """ASGI middleware: HTTP requests and WebSocket connections without an
+    ``Authorization`` header spend from their client address's bucket (when it is empty:
+    429 with ``Retry-After``; a WebSocket is refused before its handshake completes)."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not any(
+        if scope["type"] in {"http", "websocket"} and not any(
             n == b"authorization" for n, _ in scope.get("headers", ())
         ):
             try:
                 self.limiter.take(client_key(scope))
             except TooManyRequests as exc:
+                if scope["type"] == "websocket":  # refused before the handshake completes
+                    await send({"type": "websocket.close", "code": 1013})
+                    return
                 retry = str(max(1, math.ceil(exc.retry_after_s)))
                 refusal = problem(429, str(exc), headers={"Retry-After": retry})
                 await refusal(scope, receive, send)
