@@ -19,7 +19,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint audit test demo bench postgresql postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test demo bench postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -32,10 +32,10 @@ $(BIN)/python:
 # Reinstalls only when pyproject.toml or the lock file changed (or the venv is new).
 $(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench,postgres]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench,postgres,nats]'
 	touch $@
 
-install: $(STAMP)  ## create .venv and install the package with pinned dev+bench+postgres deps
+install: $(STAMP)  ## create .venv and install the package with pinned dev+bench+postgres+nats deps
 
 # Regenerate requirements/lock.txt from pyproject.toml. Existing pins are kept unless they no
 # longer satisfy pyproject.toml; `make lock-upgrade` moves every pin to the newest release.
@@ -44,7 +44,7 @@ install: $(STAMP)  ## create .venv and install the package with pinned dev+bench
 define uv_compile
 	mkdir -p $(dir $(LOCK))
 	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra nats \
 		--python-version 3.11 --python-platform linux \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
 	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \
@@ -86,7 +86,9 @@ audit: $(STAMP)  ## pip-audit requirements/lock.txt (fails on a finding or if Py
 # The console's browser tests drive Debian's Chromium, the PostgreSQL store's tests start a
 # throwaway cluster with Debian's PostgreSQL server: both installed first when missing.
 # DECONFLICTION_NO_POSTGRES=1 skips the PostgreSQL tests (otherwise they fail without it).
-test: $(STAMP) chromium postgresql  ## lint, audit, then the test suite (tests/ and doctests in src/)
+# The NATS bus's tests start a throwaway Debian nats-server (-js); DECONFLICTION_NO_NATS=1
+# skips them (otherwise they fail without it).
+test: $(STAMP) chromium postgresql nats  ## lint, audit, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	$(MAKE) audit || status=1; \
@@ -115,6 +117,17 @@ postgresql:  ## install Debian's PostgreSQL 15 server if $(PG_BINDIR)/initdb is 
 		$(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			postgresql; \
+	fi
+
+# Debian's NATS server for the JetStream bus's tests (a throwaway `nats-server -js` per test
+# session on a free loopback port; no system service is used). Installed only if missing.
+nats:  ## install Debian's nats-server if it is missing
+	@if command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; then \
+		echo "nats-server present ($$(command -v nats-server || echo /usr/sbin/nats-server))"; \
+	else \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			nats-server; \
 	fi
 
 # PostGIS for the benchmark's baseline; installed only if missing. Not needed by `make test`.

@@ -157,6 +157,8 @@ PINNED = {
         "CheckResult",
         "Clock",
         "Disclosure",
+        "Change",
+        "ChangeFeed",
         "Event",
         "EventSink",
         "Fact",
@@ -165,6 +167,7 @@ PINNED = {
         "Hotline",
         "Idempotency",
         "IdempotencyRecord",
+        "LinkRecord",
         "LiveActivity",
         "NoticeStat",
         "NoticeStep",
@@ -275,7 +278,7 @@ PINNED = {
         "verify_submission",
         "write_bundle",
     ],
-    "bus": ["InProcessBus", "Subscription"],
+    "bus": ["Bus", "BusStats", "InProcessBus", "NatsBus", "Subscription"],
     "interop": [
         "DEFAULT_FEED_LIMITS",
         "FEED_TYPES",
@@ -336,6 +339,7 @@ PINNED = {
         "create_app",
         "load_policy",
         "load_settings",
+        "open_bus",
     ],
     "web": [
         "create_console_app",

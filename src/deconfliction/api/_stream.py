@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from deconfliction.bus import InProcessBus, Subscription
+from deconfliction.bus import Bus, Subscription
 from deconfliction.errors import DeconflictionError, TooManyRequests
 from deconfliction.hotline import Event, Hotline, Principal, event_json, iso
 
@@ -150,7 +150,7 @@ async def _read_client(ws: WebSocket, hotline: Hotline, p: Principal) -> None:
 @router.websocket("/v1/stream")
 async def stream(ws: WebSocket, since: int = 0) -> None:
     hotline: Hotline = ws.app.state.hotline
-    bus: InProcessBus = ws.app.state.bus
+    bus: Bus = ws.app.state.bus
     heartbeat_s: float = ws.app.state.settings.heartbeat_s
     await ws.accept()
     p = await authenticate_ws(ws, hotline)

@@ -55,7 +55,8 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         "database_url": args.database_url,
         "policy": args.policy,
     }
-    for key in ("host", "port", "feeds", "tiles", "cot", "tls_cert", "tls_key", "tls_client_ca"):
+    keys = ("host", "port", "feeds", "tiles", "cot", "bus_url", "node_name")
+    for key in (*keys, "tls_cert", "tls_key", "tls_client_ca"):
         overrides[key] = getattr(args, key, None)
     return load_settings(args.config, **(overrides | extra))
 
@@ -229,6 +230,14 @@ def add_serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
         "--tiles",
         help="the console's basemap: a raster .mbtiles/.pmtiles file or an http(s) tile URL "
         "template with {z}/{x}/{y} (default: the shipped Natural Earth outlines)",
+    )
+    s.add_argument(
+        "--bus-url",
+        help="NATS server the hub nodes share, e.g. nats://127.0.0.1:4222 (default: none, "
+        "one node; see the README's 'Several nodes')",
+    )
+    s.add_argument(
+        "--node-name", help="this node's name, unique among the nodes (default: the host name)"
     )
     s.add_argument("--tls-cert", type=Path, help="serve HTTPS: certificate chain (PEM)")
     s.add_argument("--tls-key", type=Path, help="serve HTTPS: the certificate's key (PEM)")

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from deconfliction.bus import InProcessBus
+from deconfliction.bus import Bus
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.geo import TimeWindow, footprint_from_geojson, volume_from_geojson
 from deconfliction.hotline import (
@@ -398,7 +398,7 @@ class _Connection:
 
     async def send_loop(self) -> None:
         sink = self.hotline.sink
-        if not isinstance(sink, InProcessBus):
+        if not isinstance(sink, Bus):  # in-process or NATS: either has subscribers
             log.warning("CoT: no event bus to follow; sending nothing to %s", self.party.name)
             return
         sub = sink.subscribe(self.party.id)
