@@ -19,7 +19,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test demo bench postgresql nats postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test demo bench postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -63,7 +63,7 @@ lock-upgrade: $(BIN)/uv  ## re-pin requirements/lock.txt to the newest allowed r
 # --- quality ----------------------------------------------------------------------------------
 
 # Runs every checker, then fails if any of them failed.
-lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
+lint: $(STAMP)  ## ruff check (incl. the S security rules), ruff format --check, mypy, lint-imports
 	@status=0; \
 	echo "--- ruff check";        $(BIN)/ruff check . || status=1; \
 	echo "--- ruff format --check"; $(BIN)/ruff format --check . || status=1; \
@@ -71,15 +71,27 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
 	echo "--- lint-imports";      $(BIN)/lint-imports --no-logo || status=1; \
 	exit $$status
 
-# Runs lint and the test suite (both, even if lint fails) and fails if either failed.
+# Known vulnerabilities of every pinned dependency, from PyPI's advisory data (the PyPI JSON
+# API, /pypi/NAME/VERSION/json; no packages are installed). --strict: a dependency that
+# could not be looked up FAILS the audit, as does an unreachable service: an audit that did
+# not run must not look like one that found nothing. (Where only PyPI's per-project JSON is
+# served and OSV is unreachable, every lookup fails: the audit then says so and fails.)
+audit: $(STAMP)  ## pip-audit requirements/lock.txt (fails on a finding or if PyPI is unreachable)
+	@echo "--- pip-audit $(LOCK)"; \
+	$(BIN)/pip-audit --strict --disable-pip --no-deps --progress-spinner off -r $(LOCK) \
+	|| { echo "pip-audit did not pass: a known vulnerability, or a pinned dependency PyPI's advisory data could not cover (see above)"; exit 1; }
+
+# Runs lint, the dependency audit and the test suite (all, even if one fails) and fails if
+# any failed.
 # The console's browser tests drive Debian's Chromium, the PostgreSQL store's tests start a
 # throwaway cluster with Debian's PostgreSQL server: both installed first when missing.
 # DECONFLICTION_NO_POSTGRES=1 skips the PostgreSQL tests (otherwise they fail without it).
 # The NATS bus's tests start a throwaway Debian nats-server (-js); DECONFLICTION_NO_NATS=1
 # skips them (otherwise they fail without it).
-test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ and doctests in src/)
+test: $(STAMP) chromium postgresql nats  ## lint, audit, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
+	$(MAKE) audit || status=1; \
 	echo "--- pytest"; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
 	exit $$status

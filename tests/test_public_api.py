@@ -338,6 +338,7 @@ PINNED = {
         "HotlineDep",
         "Settings",
         "build_hotline",
+        "client_key",
         "configure_logging",
         "create_app",
         "load_policy",

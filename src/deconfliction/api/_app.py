@@ -33,6 +33,7 @@ from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
 from deconfliction.api._ratelimit import RateLimiter
+from deconfliction.api._security import install_security
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
 from deconfliction.api._webhooks import Backoff, WebhookWorker
@@ -305,5 +306,6 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         paths={"/v1/tracks": settings.max_track_body_bytes},
     )
+    install_security(app, settings)
     app.add_middleware(AccessLog)
     return app

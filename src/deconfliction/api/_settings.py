@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     """Requests per second per party (0: no limit); above it, 429 with Retry-After."""
     rate_limit_burst: float = Field(default=400.0, ge=1)
     """How many requests a party may send at once before the rate applies."""
+    rate_limit_anonymous_per_s: float = Field(default=100.0, ge=0)
+    """Requests per second per client address without a valid token (public routes, the
+    console's files, refused tokens); 0: no limit."""
+    rate_limit_anonymous_burst: float = Field(default=500.0, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    """Web origins (``https://ops.example.org``) whose pages may call the API; default:
+    none (no ``Access-Control-Allow-Origin`` for any origin)."""
+    tls_cert: Path | None = None
+    """HTTPS: the server's certificate chain (PEM); with ``tls_key``."""
+    tls_key: Path | None = None
+    """HTTPS: the certificate's private key (PEM)."""
+    tls_client_ca: Path | None = None
+    """HTTPS: when set, clients must present a certificate issued by this CA (PEM)."""
     log_format: str = Field(default="text", pattern="^(text|json)$")
     progress: bool = True
     """Show a progress bar while the index is rebuilt at start."""
@@ -136,6 +149,17 @@ class Settings(BaseSettings):
     def _dss_needs_audience(self) -> Settings:
         if self.dss_jwt_keys is not None and not self.dss_audience:
             raise ValueError("dss_audience is required with dss_jwt_keys (the tokens' aud)")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("tls_client_ca needs tls_cert and tls_key")
+        for origin in self.cors_origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin like https://host")
         return self
 
     def effective_database_url(self) -> str:
