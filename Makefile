@@ -19,7 +19,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint audit test demo bench postgresql nats postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test demo bench soak soak-load postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -96,6 +96,12 @@ test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ an
 	echo "--- pytest"; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
 	exit $$status
+
+SOAK_ARGS ?=
+soak: soak-load  ## every soak run (pass options to bench/soak.py in SOAK_ARGS=...)
+
+soak-load: $(STAMP)  ## 30 minutes at nominal load with live tracks: memory, fds and latency drift
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left
 	$(BIN)/ruff check --fix-only --quiet .
