@@ -44,7 +44,7 @@ install: $(STAMP)  ## create .venv and install the package with pinned dev+bench
 define uv_compile
 	mkdir -p $(dir $(LOCK))
 	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra fuzz \
 		--python-version 3.11 --python-platform linux \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
 	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \

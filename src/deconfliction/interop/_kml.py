@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -171,8 +172,14 @@ def _unzip(data: bytes, source: str) -> bytes:
                 raise InvalidInput(source, f"{pick.filename} is over {MAX_KML_BYTES} bytes")
             with z.open(pick) as f:
                 text = f.read(MAX_KML_BYTES + 1)  # the header's size may lie
-    except zipfile.BadZipFile as exc:
-        raise InvalidInput(source, f"not a KMZ (zip) archive: {exc}") from None
+    except InvalidInput:
+        raise
+    # A damaged archive fails in many ways besides BadZipFile: a negative seek (ValueError),
+    # a broken deflate stream (zlib.error), a cut member (EOFError), an unknown compression
+    # method (NotImplementedError), an encrypted member (RuntimeError).
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError,
+            RuntimeError, OSError) as exc:  # fmt: skip
+        raise InvalidInput(source, f"not a KMZ (zip) archive, or a damaged one: {exc}") from None
     if len(text) > MAX_KML_BYTES:
         raise InvalidInput(source, f"the KML document is over {MAX_KML_BYTES} bytes")
     return text
