@@ -12,6 +12,10 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 LOCK       := requirements/lock.txt
 BENCH_ARGS ?=
+FUZZ_SECONDS ?= 60
+FUZZ_API_EXAMPLES ?= 100
+FUZZ_DSS_EXAMPLES ?= 50
+FUZZ_PARSER_EXAMPLES ?= 5000
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 PG_BINDIR  := /usr/lib/postgresql/15/bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -19,7 +23,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test demo bench postgresql postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint test fuzz demo bench postgresql postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -80,6 +84,22 @@ test: $(STAMP) chromium postgresql  ## lint, then the test suite (tests/ and doc
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
 	$(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
+	exit $$status
+
+# The long fuzz run (`make test` runs tests/fuzz with few examples): schemathesis against the
+# hub's OpenAPI and the F3548 interface, and the Hypothesis parser properties, with many more
+# examples; then each atheris harness in fuzz/ for FUZZ_SECONDS. atheris (the `fuzz` extra)
+# is installed here when missing; a crash's input is left in fuzz/crashes/.
+fuzz: $(STAMP)  ## long fuzzing: schemathesis + Hypothesis with more examples, atheris FUZZ_SECONDS each
+	@$(BIN)/python -c 'import atheris' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[fuzz]'
+	@status=0; \
+	echo "--- schemathesis and Hypothesis (tests/fuzz)"; \
+	FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) FUZZ_DSS_EXAMPLES=$(FUZZ_DSS_EXAMPLES) \
+		FUZZ_PARSER_EXAMPLES=$(FUZZ_PARSER_EXAMPLES) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz || status=1; \
+	echo "--- atheris (fuzz/, $(FUZZ_SECONDS) s each)"; \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python fuzz/run_all.py || status=1; \
 	exit $$status
 
 fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left

@@ -4,7 +4,8 @@ never another exception, never a hang (each example has a deadline).
 
 GeoJSON volumes (``geo`` and the API's conversion of a filing), KML/KMZ, CoT XML and its
 stream splitter, SBS-1 lines, aircraft.json, the DSS's JWTs, the policy TOML and the CoT
-gateway's TOML. (tests/interop/test_fuzz.py has further random-noise properties of the
+gateway's TOML. ``FUZZ_PARSER_EXAMPLES`` (default 100) examples per property; ``make fuzz``
+raises it. (tests/interop/test_fuzz.py has further random-noise properties of the
 surveillance feeds.)
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -48,7 +50,10 @@ from tests.interop.dss_support import AUD, ISS, Authority
 
 PARTY = UUID(int=5)
 DEADLINE = timedelta(seconds=5)
-fuzz = settings(deadline=DEADLINE, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("FUZZ_PARSER_EXAMPLES", "100"))
+fuzz = settings(
+    max_examples=EXAMPLES, deadline=DEADLINE, suppress_health_check=[HealthCheck.too_slow]
+)
 T = TypeVar("T")
 
 

@@ -211,6 +211,15 @@ def test_a_damaged_kmz_is_refused_not_crashed(data: bytes) -> None:
         read_kml(data, source="upload.kmz")
 
 
+@pytest.mark.regression
+@pytest.mark.parametrize("encoding", ["UTF-9", "hex", "EUC-JP", "idna"])
+def test_an_unreadable_xml_declaration_is_refused_not_crashed(encoding: str) -> None:
+    """Found by fuzzing (fuzz/fuzz_cot.py): LookupError or ValueError from the codec."""
+    doc = f'<?xml version="1.0" encoding="{encoding}"?><kml xmlns="x"/>'.encode()
+    with pytest.raises(InvalidInput, match="unreadable XML declaration"):
+        read_kml(doc)
+
+
 def test_shapes_the_hub_cannot_declare_are_refused_by_placemark() -> None:
     holes = GOOGLE_EARTH.replace(
         b"</outerBoundaryIs></Polygon></Placemark>",

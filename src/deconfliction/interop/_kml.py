@@ -196,6 +196,10 @@ def _parse(data: bytes, source: str) -> Any:
         raise InvalidInput(source, f"refused XML: {type(exc).__name__}") from None
     except SafeET.ParseError as exc:
         raise InvalidInput(source, f"not well-formed XML: {exc}") from None
+    # The XML declaration's encoding is looked up by Python: an unknown one raises
+    # LookupError, a multi-byte one (EUC-JP…) or a broken codec ValueError.
+    except (LookupError, ValueError) as exc:
+        raise InvalidInput(source, f"unreadable XML declaration: {exc}") from None
     if not root.tag.endswith("kml"):
         raise InvalidInput(source, f"not a KML document (root element {root.tag!r})")
     ns = root.tag[:-3]
