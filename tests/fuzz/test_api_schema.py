@@ -10,6 +10,7 @@ number of examples per operation (``make fuzz`` raises it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -39,13 +40,18 @@ def fuzz_operations(
     api: Any, call: Any, label: str, examples: int, extra: st.SearchStrategy[Any]
 ) -> list[str]:
     """Run ``call(case, extra)`` (which calls and validates) on ``examples`` generated cases
-    of every operation of the schemathesis schema ``api``; the failures, one text each
+    (valid ones and, where the schema allows, invalid ones) of every operation of the
+    schemathesis schema ``api``; the failures, one text each
     (the first of each operation: Hypothesis shrinks it)."""
     failures: list[str] = []
     for result in api.get_all_operations():
         op = result.ok()
 
-        @given(case=op.as_strategy(), more=extra)
+        cases = op.as_strategy()
+        with contextlib.suppress(Exception):  # not every operation has invalid inputs
+            cases = cases | op.as_strategy(schemathesis.GenerationMode.NEGATIVE)
+
+        @given(case=cases, more=extra)
         @settings(
             max_examples=examples,
             deadline=None,
