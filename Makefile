@@ -23,7 +23,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test fuzz demo bench postgresql postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test fuzz demo bench postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -36,10 +36,10 @@ $(BIN)/python:
 # Reinstalls only when pyproject.toml or the lock file changed (or the venv is new).
 $(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench,postgres]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench,postgres,nats]'
 	touch $@
 
-install: $(STAMP)  ## create .venv and install the package with pinned dev+bench+postgres deps
+install: $(STAMP)  ## create .venv and install the package with pinned dev+bench+postgres+nats deps
 
 # Regenerate requirements/lock.txt from pyproject.toml. Existing pins are kept unless they no
 # longer satisfy pyproject.toml; `make lock-upgrade` moves every pin to the newest release.
@@ -48,7 +48,7 @@ install: $(STAMP)  ## create .venv and install the package with pinned dev+bench
 define uv_compile
 	mkdir -p $(dir $(LOCK))
 	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra fuzz \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra nats --extra fuzz \
 		--python-version 3.11 --python-platform linux \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
 	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \
@@ -67,7 +67,7 @@ lock-upgrade: $(BIN)/uv  ## re-pin requirements/lock.txt to the newest allowed r
 # --- quality ----------------------------------------------------------------------------------
 
 # Runs every checker, then fails if any of them failed.
-lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
+lint: $(STAMP)  ## ruff check (incl. the S security rules), ruff format --check, mypy, lint-imports
 	@status=0; \
 	echo "--- ruff check";        $(BIN)/ruff check . || status=1; \
 	echo "--- ruff format --check"; $(BIN)/ruff format --check . || status=1; \
@@ -75,11 +75,26 @@ lint: $(STAMP)  ## ruff check, ruff format --check, mypy, lint-imports
 	echo "--- lint-imports";      $(BIN)/lint-imports --no-logo || status=1; \
 	exit $$status
 
+# Known vulnerabilities of every pinned dependency, from PyPI's advisory data (the PyPI JSON
+# API, /pypi/NAME/VERSION/json; no packages are installed). --strict: a dependency that
+# could not be looked up FAILS the audit, as does an unreachable service: an audit that did
+# not run must not look like one that found nothing. (Where only PyPI's per-project JSON is
+# served and OSV is unreachable, every lookup fails: the audit then says so and fails.)
+audit: $(STAMP)  ## pip-audit requirements/lock.txt (fails on a finding or if PyPI is unreachable)
+	@echo "--- pip-audit $(LOCK)"; \
+	$(BIN)/pip-audit --strict --disable-pip --no-deps --progress-spinner off -r $(LOCK) \
+	|| { echo "pip-audit did not pass: a known vulnerability, or a pinned dependency PyPI's advisory data could not cover (see above)"; exit 1; }
+
 # Runs lint and the test suite (both, even if lint fails) and fails if either failed.
+# The dependency audit (`make audit`) is not part of it: it needs PyPI's per-version advisory
+# data or OSV, which the machines this project is built and tested on cannot reach (every
+# lookup fails there, so the audit cannot pass) — run it where they can be reached.
 # The console's browser tests drive Debian's Chromium, the PostgreSQL store's tests start a
 # throwaway cluster with Debian's PostgreSQL server: both installed first when missing.
 # DECONFLICTION_NO_POSTGRES=1 skips the PostgreSQL tests (otherwise they fail without it).
-test: $(STAMP) chromium postgresql  ## lint, then the test suite (tests/ and doctests in src/)
+# The NATS bus's tests start a throwaway Debian nats-server (-js); DECONFLICTION_NO_NATS=1
+# skips them (otherwise they fail without it).
+test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
@@ -123,6 +138,17 @@ postgresql:  ## install Debian's PostgreSQL 15 server if $(PG_BINDIR)/initdb is 
 		$(SUDO) apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			postgresql; \
+	fi
+
+# Debian's NATS server for the JetStream bus's tests (a throwaway `nats-server -js` per test
+# session on a free loopback port; no system service is used). Installed only if missing.
+nats:  ## install Debian's nats-server if it is missing
+	@if command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; then \
+		echo "nats-server present ($$(command -v nats-server || echo /usr/sbin/nats-server))"; \
+	else \
+		$(SUDO) apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			nats-server; \
 	fi
 
 # PostGIS for the benchmark's baseline; installed only if missing. Not needed by `make test`.

@@ -5,6 +5,10 @@ PostgreSQL: the session-scoped ``pg_cluster`` fixture starts a throwaway server
 it cannot start, the tests that need it fail — unless ``DECONFLICTION_NO_POSTGRES=1`` is
 set, which skips them. ``pg_url`` is a fresh, migrated database per test.
 
+NATS: ``nats_server`` is a throwaway ``nats-server -js`` (``tests/natsserver.py``) per test
+(it starts in a fraction of a second, and a test may stop and restart it); when it cannot
+start the test fails — unless ``DECONFLICTION_NO_NATS=1`` is set, which skips it.
+
 Hypothesis runs under the ``ci`` profile unless ``HYPOTHESIS_PROFILE`` names another one.
 ``HYPOTHESIS_MAX_EXAMPLES`` sets how many examples each property tries (default 200): raise
 it for a soak run, lower it for a quick local loop. With ``CI=true`` the examples are
@@ -23,6 +27,7 @@ from hypothesis import settings
 
 from deconfliction.interop import SamplesUnavailable, fetch_samples, samples_dir
 from deconfliction.store import open_store
+from tests.natsserver import NO_NATS_ENV, NatsServer, NatsUnavailable
 from tests.pgcluster import NO_POSTGRES_ENV, PgCluster, PgUnavailable
 
 _TEMPLATE = "migrated"
@@ -78,6 +83,25 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """The URL of a fresh PostgreSQL database at the head revision (empty tables)."""
     return pg_cluster.create_database(template=_TEMPLATE)
+
+
+@pytest.fixture
+def nats_server() -> Iterator[NatsServer]:
+    """A throwaway NATS server with JetStream on a free loopback port, for one test."""
+    if os.environ.get(NO_NATS_ENV, "") not in ("", "0"):
+        pytest.skip(f"NATS tests skipped: {NO_NATS_ENV} is set")
+    try:
+        server = NatsServer().__enter__()
+    except NatsUnavailable as exc:
+        pytest.fail(
+            f"cannot start a throwaway nats-server: {exc}\n(install Debian's nats-server "
+            f"with `make nats`, or set {NO_NATS_ENV}=1 to skip these tests)",
+            pytrace=False,
+        )
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from deconfliction.detect import ShardGrid
 from deconfliction.errors import InvalidVolume
 from deconfliction.geo import AltitudeBand, Circle, Footprint, Polygon, TimeWindow, Volume4D
 from deconfliction.geo._geodesy import GEOD
@@ -160,3 +161,40 @@ def track_columns(
         "vs_mps": vs,
         "time_s": np.full(n, EPOCH),
     }
+
+
+# -- tactical sharding (deconfliction.detect.ShardGrid) --------------------------------------
+
+#: grid cell sizes (km): small, the default, large, and larger than most margins
+shard_sizes = st.sampled_from([100.0, 250.0, 500.0, 1_000.0, 3_000.0])
+
+#: margins (metres): none, policy-like (5 NM + 120 s at 0 / 250 / 300 m/s), any, larger than a cell
+shard_margins = st.one_of(
+    st.sampled_from([0.0, 9_260.0, 69_260.0, 81_260.0]),
+    st.floats(0.0, 200_000.0),
+    st.floats(200_000.0, 1_500_000.0),
+)
+
+
+@st.composite
+def shard_points(draw: st.DrawFn, grid: ShardGrid) -> tuple[float, float]:
+    """A point (lon, lat) that stresses a grid: anywhere (longitudes beyond ±180 too),
+    near or at a pole, on the antimeridian, exactly on a cell's edge or corner."""
+    kind = draw(st.sampled_from(["any", "pole", "antimeridian", "edge", "corner"]))
+    if kind == "any":
+        return draw(st.floats(-540.0, 540.0)), draw(st.floats(-90.0, 90.0))
+    if kind == "pole":
+        lat = draw(st.sampled_from([90.0, -90.0]) | st.floats(88.0, 90.0) | st.floats(-90.0, -88.0))
+        return draw(st.floats(-180.0, 180.0)), lat
+    if kind == "antimeridian":
+        lon = draw(st.sampled_from([180.0, -180.0, 179.9999999, -179.9999999, 540.0]))
+        return lon, draw(st.floats(-90.0, 90.0))
+    lon_lo, lat_lo, lon_hi, lat_hi = grid.bounds(draw(st.integers(0, len(grid) - 1)))
+    lon = draw(st.sampled_from([lon_lo, lon_hi]))
+    lat = draw(st.sampled_from([lat_lo, lat_hi]))
+    if kind == "edge":
+        if draw(st.booleans()):
+            lon = draw(st.floats(lon_lo, lon_hi))
+        else:
+            lat = draw(st.floats(lat_lo, lat_hi))
+    return lon, lat

@@ -1,18 +1,23 @@
 """The access matrix: every route × another party's objects, every role, no token, revoked.
 
-The routes are enumerated from the app itself (its HTTP and WebSocket routes, cross-checked
-against the live ``/openapi.json``); a route missing from :data:`ROUTES` fails the suite, so
-a new route cannot ship without its access rule.
+The hub here is the one ``deconfliction serve`` runs (``deconfliction.web:create_console_app``:
+the API, the exchange formats, the console, a local tile file and the F3548 discovery service
+at ``/dss/v1``). The routes are enumerated from that app itself (its HTTP and WebSocket
+routes and those of its mounted apps, cross-checked against the live ``/openapi.json``); a
+route missing from :data:`ROUTES` fails the suite, so a new route cannot ship without its
+access rule.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -20,7 +25,18 @@ from fastapi.routing import APIWebSocketRoute
 from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.exceptions import ConnectionClosed
 
-from tests.api._hub import Hub, Party, activity_body, feature, site_body, spot
+from tests.api._hub import (
+    Hub,
+    Party,
+    activity_body,
+    add_parties,
+    bootstrap,
+    data_dir,
+    feature,
+    site_body,
+    spot,
+)
+from tests.interop.dss_support import AUD, ISS, SC, Authority, write_keys
 
 # kinds of route:
 #   public     no token needed, shows nothing of any party
@@ -29,13 +45,17 @@ from tests.api._hub import Hub, Party, activity_body, feature, site_body, spot
 #   create     makes a new object of the caller's: 2xx, nothing of others
 #   object     names another party's object: 403 or 404, nothing leaked
 #   admin      parties and tokens administration: 403 unless admin
-PUBLIC, SELF, DIRECTORY, CREATE, OBJECT, ADMIN = (
+#   dss        the F3548 discovery service: an RS256 JWT of a mapped USS, never a hub token
+#   files      a mount of static files (the console's), public
+PUBLIC, SELF, DIRECTORY, CREATE, OBJECT, ADMIN, DSS, FILES = (
     "public",
     "self",
     "directory",
     "create",
     "object",
     "admin",
+    "dss",
+    "files",
 )
 
 ROUTES: dict[tuple[str, str], str] = {
@@ -99,6 +119,40 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/figures"): SELF,
     ("WS", "/v1/stream"): SELF,
     ("WS", "/v1/tracks/stream"): CREATE,
+    # exchange formats (interop)
+    ("GET", "/v1/activities/{activity_id}/notam"): OBJECT,
+    ("GET", "/v1/activities/{activity_id}/kml"): OBJECT,
+    ("GET", "/v1/activities/{activity_id}/kmz"): OBJECT,
+    ("GET", "/v1/sites/{site_id}/kml"): OBJECT,
+    ("GET", "/v1/sites/{site_id}/kmz"): OBJECT,
+    # the console (web)
+    ("GET", "/"): PUBLIC,
+    ("GET", "/console/config.json"): PUBLIC,
+    ("GET", "/console/activities/{activity_id}/report"): OBJECT,
+    ("GET", "/tiles/{z}/{x}/{y}"): PUBLIC,
+    ("MOUNT", "/static"): FILES,
+    # the F3548 discovery service (interop), its own app mounted at /dss/v1
+    ("GET", "/dss/v1/openapi.json"): PUBLIC,
+    ("GET", "/dss/v1/docs"): PUBLIC,
+    ("GET", "/dss/v1/docs/oauth2-redirect"): PUBLIC,
+    ("POST", "/dss/v1/operational_intent_references/query"): DSS,
+    ("GET", "/dss/v1/operational_intent_references/{entityid}"): DSS,
+    ("PUT", "/dss/v1/operational_intent_references/{entityid}"): DSS,
+    ("PUT", "/dss/v1/operational_intent_references/{entityid}/{ovn}"): DSS,
+    ("DELETE", "/dss/v1/operational_intent_references/{entityid}/{ovn}"): DSS,
+    ("POST", "/dss/v1/constraint_references/query"): DSS,
+    ("GET", "/dss/v1/constraint_references/{entityid}"): DSS,
+    ("PUT", "/dss/v1/constraint_references/{entityid}"): DSS,
+    ("PUT", "/dss/v1/constraint_references/{entityid}/{ovn}"): DSS,
+    ("DELETE", "/dss/v1/constraint_references/{entityid}/{ovn}"): DSS,
+    ("POST", "/dss/v1/subscriptions/query"): DSS,
+    ("GET", "/dss/v1/subscriptions/{subscriptionid}"): DSS,
+    ("PUT", "/dss/v1/subscriptions/{subscriptionid}"): DSS,
+    ("PUT", "/dss/v1/subscriptions/{subscriptionid}/{version}"): DSS,
+    ("DELETE", "/dss/v1/subscriptions/{subscriptionid}/{version}"): DSS,
+    ("POST", "/dss/v1/reports"): DSS,
+    ("PUT", "/dss/v1/uss_availability/{uss_id}"): DSS,
+    ("GET", "/dss/v1/uss_availability/{uss_id}"): DSS,
 }
 
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
@@ -122,22 +176,107 @@ def _walk(routes: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield "WS", prefix + r.path
         elif isinstance(r, Route):
             yield from ((m, prefix + r.path) for m in sorted(r.methods or ()) if m != "HEAD")
+        elif isinstance(r, Mount) and getattr(r.app, "routes", None):
+            yield from _walk(r.app.routes, prefix + r.path)  # a mounted app (the DSS)
         elif isinstance(r, Mount):
             yield "MOUNT", prefix + r.path
         else:
             raise AssertionError(f"a route of unknown type: {r!r}")
 
 
-def app_routes() -> set[tuple[str, str]]:
-    """Every (method, path) the app serves, read from the app object itself."""
-    from deconfliction.api import Settings, create_app
+def app_routes(hub: Hub) -> set[tuple[str, str]]:
+    """Every (method, path) the hub serves, read from the app object itself (configured as
+    ``hub`` is: the discovery service and a local tile file on)."""
+    from deconfliction.api import Settings
+    from deconfliction.web import create_console_app
 
-    app = create_app(Settings(data_dir=Path("/nonexistent-never-opened"), progress=False))
-    return set(_walk(app.routes))
+    settings = Settings(
+        data_dir=Path("/nonexistent-never-opened"),
+        progress=False,
+        dss_jwt_keys=str(hub.data_dir / "authority.pem"),
+        dss_audience=AUD,
+        tiles=str(hub.data_dir / "tiles.mbtiles"),
+    )
+    return set(_walk(create_console_app(settings).routes))
+
+
+# ------------------------------------------------------------------------- the full hub
+
+
+def _mbtiles(path: Path) -> Path:
+    """A one-tile raster MBTiles file (z0, a PNG signature is all the hub serves back)."""
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    con.execute(
+        "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)"
+    )
+    con.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [("format", "png"), ("minzoom", "0"), ("maxzoom", "0")],
+    )
+    con.execute("INSERT INTO tiles VALUES (0, 0, 0, ?)", (b"\x89PNG\r\n\x1a\n" + b"\0" * 32,))
+    con.commit()
+    con.close()
+    return path
+
+
+AUTHORITY = Authority()
+USS_BLUE = "uss-blue"
+
+
+@pytest.fixture(scope="module")
+def hub() -> Iterator[Hub]:
+    """The hub as ``deconfliction serve`` runs it, with every optional part on."""
+    with data_dir("access") as data:
+        policy = data / "policy.toml"
+        policy.write_text("[links]\ndegraded_after_min = 600\ndown_after_min = 601\n")
+        env = {
+            "DECONFLICTION_POLICY": str(policy),
+            "DECONFLICTION_TILES": str(_mbtiles(data / "tiles.mbtiles")),
+            "DECONFLICTION_DSS_JWT_KEYS": str(write_keys(data, AUTHORITY)),
+            "DECONFLICTION_DSS_AUDIENCE": AUD,
+            "DECONFLICTION_DSS_ISSUER": ISS,
+            "DECONFLICTION_DSS_MANAGERS": json.dumps({USS_BLUE: "Blue"}),
+        }
+        h = Hub(data, env=env, factory="deconfliction.web:create_console_app")
+        h.admin = bootstrap(data)
+        h.start()
+        try:
+            yield h
+        finally:
+            h.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(hub: Hub) -> str:
+    return hub.admin
+
+
+@pytest.fixture(scope="module")
+def parties(hub: Hub, admin: str) -> Iterator[dict[str, Party]]:
+    ps = add_parties(hub, admin)
+    yield ps
+    for p in ps.values():
+        p.close()
+
+
+@pytest.fixture(scope="module")
+def blue(parties: dict[str, Party]) -> Party:
+    return parties["Blue"]
+
+
+@pytest.fixture(scope="module")
+def red(parties: dict[str, Party]) -> Party:
+    return parties["Red"]
+
+
+@pytest.fixture(scope="module")
+def civil(parties: dict[str, Party]) -> Party:
+    return parties["Civil"]
 
 
 def test_every_route_has_an_access_rule(hub: Hub) -> None:
-    served = app_routes()
+    served = app_routes(hub)
     spec = httpx.get(hub.url + "/openapi.json").json()
     documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     assert documented <= served
@@ -175,6 +314,9 @@ class World:
             "token_id": self.token_id,
             "key_id": self.key_id,
             "level": "0",
+            "z": "0",
+            "x": "0",
+            "y": "0",
         }
 
 
@@ -300,7 +442,8 @@ def call(c: httpx.Client, method: str, url: str, kw: dict[str, Any]) -> httpx.Re
     return c.request(method, url, **kw)
 
 
-HTTP_ROUTES = sorted(k for k in ROUTES if k[0] != "WS")
+HTTP_ROUTES = sorted(k for k, v in ROUTES.items() if k[0] not in {"WS", "MOUNT"} and v != DSS)
+DSS_ROUTES = sorted(k for k, v in ROUTES.items() if v == DSS)
 
 
 def routes(pred: Any) -> list[Any]:
@@ -316,6 +459,8 @@ def test_another_partys_objects_are_out_of_reach(
     token = admin if name == "hub" else getattr(parties[name], role)
     with hub.client(token) as c:
         for (method, path), kind in sorted(ROUTES.items()):
+            if kind in {DSS, FILES}:
+                continue  # tested below
             if method == "WS":
                 assert_nothing_leaked(read_stream(hub, token), world, path, {})
                 continue
@@ -392,10 +537,58 @@ def test_no_valid_token_is_401(
     assert_nothing_leaked(r.text, world, url, kw)
 
 
-def test_public_routes_need_no_token(anon: httpx.Client) -> None:
+def test_public_routes_need_no_token(anon: httpx.Client, world: World) -> None:
     for method, path in HTTP_ROUTES:
         if ROUTES[method, path] == PUBLIC:
-            assert anon.request(method, path).status_code == 200, path
+            url, kw = request_for(method, path, world)
+            assert anon.request(method, url, **kw).status_code == 200, path
+    assert anon.get("/static/console.css").status_code == 200
+    for bad in ("/static/../_console.py", "/static/%2e%2e/_console.py"):
+        assert anon.get(bad).status_code == 404, bad
+
+
+def _dss_url(path: str) -> str:
+    ids = {"entityid": str(uuid4()), "subscriptionid": str(uuid4())}
+    return path.format(**ids, ovn="an-ovn", version="1", uss_id=USS_BLUE)
+
+
+@pytest.mark.parametrize(("method", "path"), DSS_ROUTES, ids=[f"{m} {p}" for m, p in DSS_ROUTES])
+def test_the_discovery_service_takes_only_its_own_tokens(
+    method: str, path: str, world: World, anon: httpx.Client
+) -> None:
+    """No token, a hub token (Blue's own, its USS mapped to Blue), a forged or an expired
+    JWT: 401; a valid JWT without the operation's scope, or of a USS mapped to no party:
+    403. Nothing of Blue's in any answer."""
+    url = _dss_url(path)
+    every = (
+        "utm.strategic_coordination",
+        "utm.constraint_management",
+        "utm.constraint_processing",
+        "utm.conformance_monitoring_sa",
+        "utm.availability_arbitration",
+    )
+    cases = [
+        (None, 401),
+        (world.blue.operator, 401),
+        (world.blue.observer, 401),
+        (Authority().token(USS_BLUE, *every), 401),  # signed by another key
+        (AUTHORITY.token(USS_BLUE, *every, exp_in=-600), 401),
+        (AUTHORITY.token(USS_BLUE, *every, aud="elsewhere.example"), 401),
+        (AUTHORITY.token(USS_BLUE), 403),  # no scope
+        (AUTHORITY.token("uss-unmapped", *every), 403),
+    ]
+    for token, status in cases:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        r = anon.request(
+            method, url, headers=headers, json={} if method in {"PUT", "POST"} else None
+        )
+        assert r.status_code == status, (token and token[:12], r.status_code, r.text)
+        assert_nothing_leaked(r.text, world, url, {})
+    ok = anon.get(
+        _dss_url("/dss/v1/operational_intent_references/{entityid}"),
+        headers={"Authorization": f"Bearer {AUTHORITY.token(USS_BLUE, SC)}"},
+    )
+    assert ok.status_code == 404, ok.text  # the right token: past access, to "no such id"
 
 
 def test_stream_without_a_token_is_closed(hub: Hub) -> None:

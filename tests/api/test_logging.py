@@ -63,3 +63,29 @@ def test_httpx_request_lines_are_kept_out_of_the_log() -> None:
             lg.handlers[:] = handlers
             lg.setLevel(level)
             lg.propagate, lg.disabled = propagate, disabled
+
+
+def test_frames_and_secrets_are_redacted_in_every_format() -> None:
+    """The last line of defence: a WebSocket frame dump (uvicorn's websockets at DEBUG) or
+    a token, webhook secret, JWT or Bearer credential in any message is masked."""
+    from deconfliction.api._logging import RedactingFormatter
+
+    token = "dh_" + "A" * 43
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c3MtYSJ9.c2lnbmF0dXJl"
+    for inner in (logging.Formatter("%(message)s"), JsonFormatter()):
+        fmt = RedactingFormatter(inner)
+        frame = logging.makeLogRecord(
+            {"msg": "< TEXT '%s' [59 bytes]", "args": (json.dumps({"token": "plain"}),)}
+        )
+        out = fmt.format(frame)
+        assert "plain" not in out
+        assert "[content not logged] [59 bytes]" in out
+        other = logging.makeLogRecord(
+            {"msg": "got %s, whsec_%s and %s", "args": (token, "b" * 43, f"Bearer {jwt}")}
+        )
+        out = fmt.format(other)
+        assert token not in out
+        assert "b" * 43 not in out
+        assert jwt not in out
+        assert "eyJ" not in out
+        assert "dh_[redacted]" in out

@@ -37,3 +37,50 @@ def test_bad_config_files_are_one_clear_error(tmp_path: Path) -> None:
     bad.write_text("port = ", encoding="utf-8")
     with pytest.raises(InvalidInput, match="not valid TOML"):
         load_settings(bad)
+
+
+def test_bus_settings_and_the_bus_they_select(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deconfliction.api import open_bus
+    from deconfliction.bus import InProcessBus, NatsBus
+
+    s = Settings()
+    assert s.bus_url is None
+    assert s.node_name  # the host name, made a valid JetStream name
+    assert "." not in s.node_name
+    assert isinstance(open_bus(s), InProcessBus)
+    monkeypatch.setenv("DECONFLICTION_BUS_URL", "nats://10.0.0.1:4222,nats://10.0.0.2:4222")
+    monkeypatch.setenv("DECONFLICTION_NODE_NAME", "hub-a")
+    s = load_settings(None, bus_lease_s=5)
+    bus = open_bus(s)  # not started: nothing connects
+    assert isinstance(bus, NatsBus)
+    assert bus.url == ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]
+    assert (bus.node_name, bus.stream, bus.subject) == (
+        "hub-a",
+        "DECONFLICTION",
+        "deconfliction.events",
+    )
+    for bad in ({"bus_url": "http://x"}, {"node_name": "hub.a"}, {"bus_stream": "a b"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Settings.model_validate(bad)
+
+
+def test_without_nats_py_the_embedded_hub_works_and_a_bus_url_is_one_clear_error() -> None:
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["nats"] = None  # as if nats-py were not installed
+from deconfliction.api import Settings, create_app, open_bus
+from deconfliction.bus import InProcessBus
+from deconfliction.errors import InvalidInput
+assert isinstance(open_bus(Settings()), InProcessBus)
+create_app(Settings())
+try:
+    open_bus(Settings(bus_url="nats://127.0.0.1:4222"))
+except InvalidInput as exc:
+    print(exc)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "pip install 'deconfliction[nats]'" in r.stdout

@@ -95,3 +95,21 @@ def test_an_every_party_subscriber_gets_every_partys_events() -> None:
     assert got == [("a", 1), ("b", 1), ("c", 2)]
     assert mine == [1, 2]
     assert left == 0
+
+
+def test_resync_flags_every_subscriber_lagging_from_another_thread() -> None:
+    bus = InProcessBus()
+    blue = uuid4()
+
+    async def main() -> tuple[bool, bool, bool]:
+        one, every = bus.subscribe(blue), bus.subscribe_all()
+        assert not one.lagging
+        t = threading.Thread(target=bus.resync)
+        t.start()
+        t.join()
+        await asyncio.wait_for(one.wake.wait(), 1.0)
+        await asyncio.wait_for(every.wake.wait(), 1.0)
+        claimed = await bus.claim("webhook.x.1")
+        return one.lagging, every.lagging, claimed
+
+    assert asyncio.run(main()) == (True, True, True)

@@ -91,3 +91,13 @@ def test_environment_is_not_needed() -> None:
     r = cli_subprocess("--version", env=env)
     assert r.returncode == 0
     assert r.stdout.startswith("deconfliction ")
+
+
+def test_serve_with_a_bus_url_joins_the_nats_bus(tmp_path: Path, nats_server: Any) -> None:
+    extra = ("--bus-url", nats_server.url, "--node-name", "cli-node")
+    proc, url, _ = start_serve(tmp_path, *extra)
+    try:
+        bus = httpx.get(f"{url}/readyz", timeout=5).json()["bus"]
+        assert (bus["node"], bus["connected"]) == ("cli-node", True)
+    finally:
+        stop(proc)

@@ -23,6 +23,7 @@ from deconfliction.geo import Circle, TimeWindow
 from deconfliction.hotline import Idempotency
 from deconfliction.model import (
     ActivityKind,
+    ActivityState,
     ConflictStatus,
     NoticeReason,
     NoticeStatus,
@@ -451,3 +452,35 @@ def test_a_failed_commit_loses_no_other_write_and_leaves_the_index_true(hub: Hub
     assert hub.hotline.index.volume_count == 2
     r = hub.hotline.file(hub.party("Green"), draft(circle(2.0, 50.0)))
     assert {x.other_owner for x in r.conflicts} == {blue.party_id, red.party_id}
+
+
+def test_filing_or_amending_and_activating_is_one_write(hub: Hub) -> None:
+    """``activate=True`` files (or amends) and activates in one transaction: the result is
+    the active version, a replay gives it back, and a failure anywhere stores nothing."""
+    blue, red = hub.party("Blue"), hub.party("Red")
+    hub.hotline.file(red, draft(circle(2.0, 50.0)))
+    idem = Idempotency("fly-1", "f" * 64)
+    r = hub.hotline.file(blue, draft(circle(2.0, 50.0)), activate=True, idempotency=idem)
+    assert r.activity.state is ActivityState.ACTIVE
+    assert r.activity.version == 2
+    assert r.conflicts  # the activation still lists what it meets
+    again = hub.hotline.file(blue, draft(circle(2.0, 50.0)), activate=True, idempotency=idem)
+    assert again.replayed
+    assert (again.activity.id, again.activity.version) == (r.activity.id, 2)
+    kinds = [e.type for e in hub.sink.of(red)]
+    assert "notice" in kinds
+    moved = hub.hotline.amend(blue, r.activity.id, 2, draft(circle(2.01, 50.0)), activate=True)
+    assert (moved.activity.state, moved.activity.version) == (ActivityState.ACTIVE, 3)
+
+    def refuse(_tx: object, _a: object) -> None:
+        raise InvalidInput("why", "refused inside the write")
+
+    before = len(hub.hotline.list_activities(blue))
+    with pytest.raises(InvalidInput):
+        hub.hotline.file(blue, draft(circle(3.0, 50.0)), activate=True, within=refuse)
+    assert len(hub.hotline.list_activities(blue)) == before
+    fresh = hub.hotline.file(blue, draft(circle(4.0, 50.0))).activity
+    with pytest.raises(InvalidInput):
+        hub.hotline.amend(blue, fresh.id, 1, draft(circle(4.1, 50.0)), activate=True, within=refuse)
+    got, _ = hub.hotline.get_activity(blue, fresh.id)
+    assert (got.version, got.state) == (1, ActivityState.NOTIFIED)

@@ -266,3 +266,50 @@ def test_a_bad_gateway_file_stops_the_hub_at_start(tmp_path: Path) -> None:
         )
         with pytest.raises(RuntimeError, match="tcp_party"):
             hub.start()
+
+
+def test_a_drawing_is_found_again_after_a_restart(gateway: Gateway) -> None:
+    """The gateway's memory of drawings goes with a restart; the activity a drawing was
+    filed as is found again by its remarks: re-sent unchanged, nothing happens; changed,
+    the same activity is amended (not a second one filed); deleted, it is cancelled."""
+    blue = gateway.parties["Blue"]
+    lat, lon = -25.0, 135.0
+
+    def drawing(d: float) -> bytes:
+        ring = [(lat, lon), (lat, lon + d), (lat + d, lon + d), (lat, lon)]
+        links = "".join(f'<link point="{a},{b},0"/>' for a, b in ring)
+        return _cot("u-d-f", "drawing-88", lat, lon, links + '<contact callsign="Blue box 88"/>')
+
+    def mine() -> list[dict[str, Any]]:
+        got = blue.op.get("/v1/activities", params={"scope": "mine"}).json()
+        return [a for a in got if a["title"] == "Blue box 88"]
+
+    async def send(*events: bytes) -> None:
+        async with tak_client(f"tcp://127.0.0.1:{gateway.tcp}") as tak:
+            for e in events:
+                await tak.send(e)
+            await tak.send(_cot("t-x-c-t", "ping-88", 0, 0))  # answered once the rest is read
+            assert (await tak.next("t-x-c-t-r")).uid == "ping-88-pong"
+
+    asyncio.run(send(drawing(0.1)))
+    (first,) = _until(mine)
+    gateway.hub.stop()
+    gateway.hub.start()
+    for p in gateway.parties.values():
+        p.close()
+        p.op, p.obs = gateway.hub.client(p.operator), gateway.hub.client(p.observer)
+    asyncio.run(send(drawing(0.1)))  # unchanged
+    time.sleep(0.5)
+    assert [(a["id"], a["version"]) for a in mine()] == [(first["id"], 1)]
+    asyncio.run(send(drawing(0.2)))  # changed: amended
+    (moved,) = _until(lambda: [a for a in mine() if a["version"] == 2])
+    assert moved["id"] == first["id"]
+    assert len(mine()) == 1
+    gateway.hub.stop()
+    gateway.hub.start()
+    for p in gateway.parties.values():
+        p.close()
+        p.op, p.obs = gateway.hub.client(p.operator), gateway.hub.client(p.observer)
+    delete = '<link uid="drawing-88" relation="none" type="u-d-f"/>'
+    asyncio.run(send(_cot("t-x-d-d", "delete-88", 0, 0, delete)))
+    _until(lambda: blue.op.get(f"/v1/activities/{first['id']}").json()["state"] == "cancelled")

@@ -4,7 +4,7 @@ OVN/key rules, availability, and the activity that carries each intent on the ho
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -159,7 +159,7 @@ def test_a_named_subscription_must_be_the_uss_own(dss: InProcess) -> None:
     sid = str(uuid4())
     r = dss.client.put(
         f"{DSS}/subscriptions/{sid}",
-        json=subscription(circle(lon, lat, 5_000)),
+        json=subscription(circle(lon, lat, 5_000, minutes=120)),
         headers=dss.as_("uss-b", SC),
     )
     assert r.status_code == 200, r.text
@@ -169,6 +169,33 @@ def test_a_named_subscription_must_be_the_uss_own(dss: InProcess) -> None:
         _create(dss, "uss-b", intent(circle(lon, lat), state="Activated", subscription_id=sid))
     )
     assert ref["subscription_id"] == sid
+
+
+def test_a_named_subscription_must_cover_the_intent(dss: InProcess) -> None:
+    """Its area must hold the intent's (to within a metre) and its time span the intent's."""
+    lon, lat = spot()
+    start = datetime.now(UTC) + timedelta(minutes=10)
+    sid = str(uuid4())
+    watch = subscription(circle(lon, lat, 1_000, start=start, minutes=60))
+    assert (
+        dss.client.put(
+            f"{DSS}/subscriptions/{sid}", json=watch, headers=dss.as_("uss-b", SC)
+        ).status_code
+        == 200
+    )
+
+    def plan(extent: dict[str, Any]) -> Any:
+        body = intent(extent, state="Activated", subscription_id=sid)
+        return _create(dss, "uss-b", body)
+
+    wider = plan(circle(lon, lat, 1_100, start=start, minutes=30))
+    assert wider.status_code == 400
+    assert "does not cover" in wider.json()["message"]
+    longer = plan(circle(lon, lat, 500, start=start, minutes=90))
+    assert longer.status_code == 400
+    beside = plan(circle(lon + 0.03, lat, 500, start=start, minutes=30))
+    assert beside.status_code == 400
+    assert _ok(plan(circle(lon, lat, 1_000, start=start, minutes=60)))["subscription_id"] == sid
 
 
 def test_writes_name_the_subscribers_and_raise_their_index(dss: InProcess) -> None:

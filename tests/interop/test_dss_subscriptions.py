@@ -83,6 +83,63 @@ def test_constraint_lifecycle(dss: InProcess) -> None:
     assert dss.client.delete(f"{CR}/{ref['id']}/{new['ovn']}", headers=h).status_code == 404
 
 
+def _constraint_activities(dss: InProcess, eid: str) -> list[dict[str, Any]]:
+    r = dss.client.get("/v1/activities", params={"scope": "mine"}, headers=dss.hotline("Drones C"))
+    assert r.status_code == 200, r.text
+    return [x for x in r.json() if eid in x["title"]]
+
+
+def test_each_constraint_is_an_airspace_reservation_of_the_managers_party(
+    dss: InProcess,
+) -> None:
+    """A constraint reaches every party of the hotline: its manager's party holds it as an
+    airspace reservation, amended with it and cancelled when it is deleted; a party filing
+    over it is told, and an intent in it is too."""
+    lon, lat = spot()
+    ref = _constraint(dss, lon, lat).json()["constraint_reference"]
+    (act,) = _constraint_activities(dss, ref["id"])
+    assert act["kind"] == "airspace_reservation"
+    assert act["state"] == "notified"
+    filed = dss.client.post(
+        "/v1/activities",
+        json={
+            "kind": "flight",
+            "title": "Medevac",
+            "volumes": {"type": "FeatureCollection", "features": [_feature(lon, lat)]},
+        },
+        headers=dss.hotline("Drones A"),
+    )
+    assert filed.status_code == 201, filed.text
+    assert [c["other"]["owner"] for c in filed.json()["conflicts"]] == [act["owner"]]
+    body = {"extents": [circle(lon + 0.001, lat, 900)], "uss_base_url": "https://uss.test/c"}
+    h = dss.as_("uss-c", CM)
+    upd = dss.client.put(f"{CR}/{ref['id']}/{ref['ovn']}", json=body, headers=h)
+    assert upd.status_code == 200, upd.text
+    (moved,) = _constraint_activities(dss, ref["id"])
+    assert moved["id"] == act["id"]
+    assert moved["version"] == 2
+    new = upd.json()["constraint_reference"]
+    assert dss.client.delete(f"{CR}/{ref['id']}/{new['ovn']}", headers=h).status_code == 200
+    (gone,) = _constraint_activities(dss, ref["id"])
+    assert gone["state"] == "cancelled"
+
+
+def _feature(lon: float, lat: float) -> dict[str, Any]:
+    """A GeoJSON volume over the constraint of :func:`_constraint`, for the hotline API."""
+    c = circle(lon, lat)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "radius_m": 500.0,
+            "altitude_lower_m": 0.0,
+            "altitude_upper_m": 100.0,
+            "time_start": c["time_start"]["value"],
+            "time_end": c["time_end"]["value"],
+        },
+    }
+
+
 def test_constraints_need_the_management_scope_to_write(dss: InProcess) -> None:
     lon, lat = spot()
     assert _constraint(dss, lon, lat, CP).status_code == 403
@@ -203,7 +260,8 @@ def test_subscription_scopes_per_kind_of_notification(dss: InProcess) -> None:
 def test_a_subscription_intents_depend_on_cannot_go(dss: InProcess) -> None:
     lon, lat = spot()
     sid = str(uuid4())
-    assert _sub(dss, "uss-a", subscription(circle(lon, lat, 2_000)), sid=sid).status_code == 200
+    watch = subscription(circle(lon, lat, 2_000, minutes=120))
+    assert _sub(dss, "uss-a", watch, sid=sid).status_code == 200
     r = dss.client.put(
         f"{DSS}/operational_intent_references/{uuid4()}",
         json=intent(circle(lon, lat), state="Activated", subscription_id=sid),

@@ -59,7 +59,7 @@ def test_comparison_sees_a_difference(tmp_path: Path) -> None:
 
 
 def test_database_is_at_head(empty_url: str) -> None:
-    assert head_revision() == "0009"
+    assert head_revision() == "0010"
     with open_store(empty_url) as store:
         assert current_revision(store.engine) == head_revision()
     with open_store(empty_url, migrate=False) as store:  # reopening: nothing to do
@@ -69,6 +69,18 @@ def test_database_is_at_head(empty_url: str) -> None:
 def test_unmigrated_database_is_refused_without_migrate(empty_url: str) -> None:
     with pytest.raises(StoreError, match="revision none"):
         open_store(empty_url, migrate=False)
+
+
+def test_a_schema_from_a_newer_version_is_refused_in_one_line(empty_url: str) -> None:
+    with open_store(empty_url) as store:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+        engine = store.engine
+        with pytest.raises(StoreError, match=r"revision 9999, which this version .* does not know"):
+            upgrade(engine)
+        assert current_revision(engine) == "9999"  # untouched
+    with pytest.raises(StoreError, match="a newer version wrote it"):
+        open_store(empty_url)
 
 
 def test_unsupported_database_is_refused() -> None:

@@ -33,17 +33,18 @@ from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
 from deconfliction.api._ratelimit import RateLimiter
+from deconfliction.api._security import install_security
 from deconfliction.api._settings import Settings
 from deconfliction.api._stream import router as stream_router
 from deconfliction.api._webhooks import Backoff, WebhookWorker
 from deconfliction.audit import Ledger
-from deconfliction.bus import InProcessBus
-from deconfliction.errors import DeconflictionError, InvalidPolicy
+from deconfliction.bus import Bus, InProcessBus
+from deconfliction.errors import DeconflictionError, InvalidInput, InvalidPolicy
 from deconfliction.hotline import Clock, Hotline
 from deconfliction.model import Policy
 from deconfliction.store import open_store
 
-__all__ = ["build_hotline", "create_app", "load_policy"]
+__all__ = ["build_hotline", "create_app", "load_policy", "open_bus"]
 
 _log = logging.getLogger("deconfliction.api")
 
@@ -66,7 +67,28 @@ def load_policy(settings: Settings) -> Policy:
     return Policy.from_toml(text)
 
 
-def build_hotline(settings: Settings, bus: InProcessBus, clock: Clock | None = None) -> Hotline:
+def open_bus(settings: Settings) -> Bus:
+    """The bus ``settings`` name: NATS JetStream when ``bus_url`` is set (several nodes),
+    else this process's own; not started yet."""
+    if settings.bus_url is None:
+        return InProcessBus()
+    try:
+        from deconfliction.bus import NatsBus
+    except ImportError:
+        raise InvalidInput(
+            "bus_url", "a NATS bus needs nats-py: pip install 'deconfliction[nats]'"
+        ) from None
+    return NatsBus(
+        [u.strip() for u in settings.bus_url.split(",")],
+        node_name=settings.node_name,
+        stream=settings.bus_stream,
+        subject=settings.bus_subject,
+        max_age_s=settings.bus_max_age_s,
+        lease_s=settings.bus_lease_s,
+    )
+
+
+def build_hotline(settings: Settings, bus: Bus, clock: Clock | None = None) -> Hotline:
     """Open (and migrate) the store and build the service; the index is not loaded yet."""
     policy = load_policy(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the hub key lives there
@@ -117,6 +139,22 @@ async def _sweep(hotline: Hotline, interval_s: float) -> None:
             _log.info("%d notice(s) passed their answer deadline", len(expired))
 
 
+async def _follow(hotline: Hotline, interval_s: float) -> None:
+    """Follow the store's change feed every ``interval_s``, so that reads on this node (a
+    dry-run check, the tactical engine) see what other nodes wrote. Writes do not wait for
+    it: each follows the feed itself under the writer lock. A failure is logged and
+    retried."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            n = await run_in_threadpool(hotline.follow)
+        except Exception:  # keep following; the error is logged with its traceback
+            _log.exception("following the change feed failed; retrying in %.1f s", interval_s)
+            continue
+        if n:
+            _log.debug("change feed: %d change(s) from other nodes applied", n)
+
+
 async def _tactical(hotline: Hotline, interval_s: float) -> None:
     """Run the tactical cycle every ``interval_s`` (a cycle that overruns delays the next,
     never overlaps it). A failed cycle is logged and the next one runs: the picture must
@@ -163,11 +201,21 @@ def create_app(
     """The hub's ASGI app. The store opens and the index is rebuilt when it starts; then
     the ``background`` tasks start (and are cancelled when it stops)."""
     settings = settings or Settings()
-    bus = InProcessBus()
+    bus = open_bus(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         t0 = time.perf_counter()
+        await run_in_threadpool(bus.start)
+        try:
+            async with serving(app, t0):
+                yield
+        finally:  # after the workers stopped: the bus flushes what they published
+            await run_in_threadpool(bus.close)
+
+    @asynccontextmanager
+    async def serving(app: FastAPI, t0: float) -> AsyncIterator[None]:
+        """The hub proper, while the bus runs: store, index, workers, background tasks."""
         hotline = await run_in_threadpool(build_hotline, settings, bus, clock)
         app.state.hotline = hotline
         n = await run_in_threadpool(hotline.rebuild_index, _progress_bar(settings.progress))
@@ -177,6 +225,7 @@ def create_app(
         _log.info("index rebuilt: %d objects in %.2f s", n, app.state.rebuild_s)
         sweeper = asyncio.create_task(_sweep(hotline, settings.sweep_interval_s))
         watcher = asyncio.create_task(_tactical(hotline, settings.tactical_cycle_s))
+        follower = asyncio.create_task(_follow(hotline, settings.follow_interval_s))
         worker = WebhookWorker(
             hotline,
             bus,
@@ -194,7 +243,7 @@ def create_app(
             yield
         finally:
             app.state.ready = False
-            for task in (*extra, delivering, sweeper, watcher):
+            for task in (*extra, delivering, sweeper, watcher, follower):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -243,14 +292,20 @@ def create_app(
         except (SQLAlchemyError, DeconflictionError):  # anything else is a bug: let it surface
             _log.exception("readiness check failed")
             return problem(503, "the store is not reachable")
-        return JSONResponse(
-            {"status": "ready", "volumes": request.app.state.hotline.index.volume_count}
-        )
+        body: dict[str, Any] = {
+            "status": "ready",
+            "volumes": request.app.state.hotline.index.volume_count,
+        }
+        stats = getattr(bus, "stats", None)  # the NATS bus's counters (a down link: still ready)
+        if stats is not None:
+            body["bus"] = {"node": settings.node_name} | stats.as_dict()
+        return JSONResponse(body)
 
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         paths={"/v1/tracks": settings.max_track_body_bytes},
     )
+    install_security(app, settings)
     app.add_middleware(AccessLog)
     return app

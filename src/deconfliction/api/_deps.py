@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from deconfliction.api._security import client_key
 from deconfliction.errors import InvalidInput, PreconditionRequired, Unauthorized
 from deconfliction.hotline import Hotline, Idempotency, Principal, Signed
 
@@ -38,9 +39,13 @@ def get_caller(
     hotline: HotlineDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise Unauthorized("send 'Authorization: Bearer <token>'")
-    principal = hotline.authenticate(creds.credentials)
+    try:
+        if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+            raise Unauthorized("send 'Authorization: Bearer <token>'")
+        principal = hotline.authenticate(creds.credentials)
+    except Unauthorized:  # a refused token spends from its client address's bucket
+        request.app.state.anonymous_limiter.take(client_key(request.scope))
+        raise
     request.app.state.rate_limiter.take(principal.party_id)
     return principal
 

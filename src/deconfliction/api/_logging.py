@@ -2,20 +2,56 @@
 
 Tokens travel only in the ``Authorization`` header (never in URLs), and no handler logs
 headers or bodies. The access log records method, path (without the query string), status
-and duration.
+and duration. As a last line, every line written is redacted (:func:`redact`): WebSocket
+frame contents (which uvicorn's websockets logs at DEBUG, a stream's ``{"token"}`` message
+among them) are dropped, and anything shaped like a hub token, a webhook secret, a JWT or a
+``Bearer`` credential is masked.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AccessLog", "JsonFormatter", "configure_logging"]
+__all__ = ["AccessLog", "JsonFormatter", "RedactingFormatter", "configure_logging", "redact"]
+
+_FRAME = re.compile(r"([<>] (?:TEXT|BINARY|CONT)) .*?(\[\d+ bytes\])", re.S)
+_SECRETS = (
+    (re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+"), r"\1 [redacted]"),
+    (re.compile(r"\b(dh|whsec)_[A-Za-z0-9_\-]{8,}"), r"\1_[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), "[redacted JWT]"),
+)
+
+
+def redact(line: str) -> str:
+    """``line`` without WebSocket frame contents and secrets.
+
+    >>> redact("< TEXT {'token': 'abc'} [16 bytes]")
+    '< TEXT [content not logged] [16 bytes]'
+    >>> redact("Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2ln; dh_0123456789abcdef whsec_Zz09_-aaaaaaaa")
+    'Authorization: Bearer [redacted]; dh_[redacted] whsec_[redacted]'
+    """
+    line = _FRAME.sub(r"\1 [content not logged] \2", line)
+    for pattern, mask in _SECRETS:
+        line = pattern.sub(mask, line)
+    return line
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats with ``inner``, then :func:`redact` s the result."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,7 +81,7 @@ def _formatter(fmt: str) -> logging.Formatter:
 def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     """Send the package's and uvicorn's logs to standard error in ``fmt`` (text or json)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(_formatter(fmt))
+    handler.setFormatter(RedactingFormatter(_formatter(fmt)))
     for name in ("deconfliction", "uvicorn", "uvicorn.error"):
         log = logging.getLogger(name)
         log.handlers[:] = [handler]

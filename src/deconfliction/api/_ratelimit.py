@@ -1,7 +1,8 @@
 """Per-party request rate limits (token buckets): one party cannot starve the others.
 
 Each party has a bucket of ``burst`` requests refilled at ``rate_per_s``; a request that
-finds it empty gets 429 with ``Retry-After``. Health endpoints are not limited.
+finds it empty gets 429 with ``Retry-After``. Requests that name no party (or a refused
+token) spend from a bucket of their client address instead (``api._security``).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from uuid import UUID
+from collections.abc import Callable, Hashable
 
 from deconfliction.errors import TooManyRequests
 
@@ -18,7 +18,7 @@ __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    """Token buckets keyed by party.
+    """Token buckets keyed by party (or by client address).
 
     >>> clock = iter([0.0, 0.0, 0.0, 0.5]).__next__
     >>> rl = RateLimiter(rate_per_s=2, burst=2, clock=clock)
@@ -37,10 +37,10 @@ class RateLimiter:
         self.rate = float(rate_per_s)
         self.burst = float(burst)
         self._clock = clock
-        self._buckets: dict[UUID, tuple[float, float]] = {}
+        self._buckets: dict[Hashable, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, party: UUID) -> None:
+    def take(self, party: Hashable) -> None:
         """Spend one request of ``party`` (raises :class:`TooManyRequests` when empty)."""
         if self.rate <= 0:
             return

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction.api._deps import Caller, HotlineDep
-from deconfliction.api._stream import authenticate_ws
+from deconfliction.api._stream import authenticate_ws, receive_limited
 from deconfliction.api._track_items import NDJSON, TrackIn, TracksIn, read_items, tracks_from_items
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.hotline import Hotline, Principal, track_json
@@ -102,7 +102,8 @@ async def track_stream(ws: WebSocket) -> None:
     ``{"tracks": [...]}`` batch, or NDJSON lines. Each message is answered with
     ``{"accepted": N, "rejected": [{"index", "reason"}]}`` (indices within the message), or
     ``{"type": "error", "detail"}`` when the message is unreadable as a whole; the stream
-    stays open. Every message is also a heartbeat of the party's link."""
+    stays open. Every message is also a heartbeat of the party's link; it counts against the
+    party's request rate, and one over ``max_track_body_bytes`` closes the stream (1009)."""
     hotline: Hotline = ws.app.state.hotline
     await ws.accept()
     p = await authenticate_ws(ws, hotline)
@@ -112,9 +113,12 @@ async def track_stream(ws: WebSocket) -> None:
     if p.role is Role.OBSERVER:
         await ws.close(code=1008, reason="reporting tracks needs the operator role")
         return
+    cap: int = ws.app.state.settings.max_track_body_bytes
     try:
         while True:
-            text = await ws.receive_text()
+            text = await receive_limited(ws, p, cap)
+            if text is None:
+                continue
             answer = await run_in_threadpool(_stream_message, text, p, hotline)
             await ws.send_text(orjson.dumps(answer).decode())
     except WebSocketDisconnect:

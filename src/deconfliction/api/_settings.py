@@ -8,6 +8,8 @@ command-line flags, each overriding the one before (DESIGN.md §4).
 
 from __future__ import annotations
 
+import re
+import socket
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from deconfliction.errors import InvalidInput
 
 __all__ = ["Settings", "load_settings"]
+
+
+def _node_name(host: str) -> str:
+    """A host name as a node name (JetStream names take no dots).
+
+    >>> _node_name("hub-1.example.org")
+    'hub-1_example_org'
+    """
+    return re.sub(r"[^A-Za-z0-9_-]", "_", host) or "hub"
 
 
 class Settings(BaseSettings):
@@ -57,11 +68,27 @@ class Settings(BaseSettings):
     """Requests per second per party (0: no limit); above it, 429 with Retry-After."""
     rate_limit_burst: float = Field(default=400.0, ge=1)
     """How many requests a party may send at once before the rate applies."""
+    rate_limit_anonymous_per_s: float = Field(default=100.0, ge=0)
+    """Requests per second per client address without a valid token (public routes, the
+    console's files, refused tokens); 0: no limit."""
+    rate_limit_anonymous_burst: float = Field(default=500.0, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    """Web origins (``https://ops.example.org``) whose pages may call the API; default:
+    none (no ``Access-Control-Allow-Origin`` for any origin)."""
+    tls_cert: Path | None = None
+    """HTTPS: the server's certificate chain (PEM); with ``tls_key``."""
+    tls_key: Path | None = None
+    """HTTPS: the certificate's private key (PEM)."""
+    tls_client_ca: Path | None = None
+    """HTTPS: when set, clients must present a certificate issued by this CA (PEM)."""
     log_format: str = Field(default="text", pattern="^(text|json)$")
     progress: bool = True
     """Show a progress bar while the index is rebuilt at start."""
     sweep_interval_s: float = Field(default=1.0, gt=0, le=60)
     """How often notices past their answer deadline are expired (and their owners told)."""
+    follow_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """How often this node applies to its in-memory index what other nodes sharing its
+    database wrote (reads lag by at most this; writes always see every earlier write)."""
     tactical_cycle_s: float = Field(default=1.0, gt=0, le=60)
     """How often the tactical engine checks the live tracks (proximity, incursion,
     conformance)."""
@@ -73,6 +100,32 @@ class Settings(BaseSettings):
     """The longest wait between two attempts at a webhook (5 minutes)."""
     webhook_poll_s: float = Field(default=5.0, gt=0, le=600)
     """How often the webhook worker checks the store even when nothing woke it."""
+
+    bus_url: str | None = Field(default=None, pattern=r"^(nats|tls)://\S+$")
+    """The NATS server(s) several hub nodes share (JetStream enabled), e.g.
+    ``nats://127.0.0.1:4222`` (comma-separated for a cluster); default: none — events go
+    to this process's listeners only (one node). Needs the ``nats`` extra."""
+    node_name: str = Field(
+        default_factory=lambda: _node_name(socket.gethostname()),
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    )
+    """This node's name, unique among the nodes: its durable JetStream consumer (which
+    resumes after a restart) and its leases are named after it; default: the host name
+    (letters, digits, ``-`` and ``_`` only)."""
+    bus_stream: str = Field(default="DECONFLICTION", pattern=r"^[A-Za-z0-9_-]+$")
+    """The JetStream stream the nodes share (created by the first node that starts); the
+    webhook leases live in the key-value bucket ``<bus_stream>_leases``."""
+    bus_subject: str = Field(
+        default="deconfliction.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    """The subject prefix: each party's events go to ``<bus_subject>.<party id>``."""
+    bus_max_age_s: float = Field(default=86_400.0, ge=60)
+    """How long the stream keeps events (a node down longer resumes from the store, as
+    every listener re-reads it on a gap)."""
+    bus_lease_s: float = Field(default=15.0, ge=1, le=600)
+    """A webhook is delivered by one node at a time, holding a lease it renews every
+    third of this; when that node dies another takes over at most this long after."""
 
     dss_jwt_keys: str | None = None
     """The ASTM F3548-21 discovery service (``/dss/v1``, served by
@@ -96,6 +149,17 @@ class Settings(BaseSettings):
     def _dss_needs_audience(self) -> Settings:
         if self.dss_jwt_keys is not None and not self.dss_audience:
             raise ValueError("dss_audience is required with dss_jwt_keys (the tokens' aud)")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("tls_client_ca needs tls_cert and tls_key")
+        for origin in self.cors_origins:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin like https://host")
         return self
 
     def effective_database_url(self) -> str:

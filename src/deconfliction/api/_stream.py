@@ -11,6 +11,8 @@
   notice sent with an event up to N is then *delivered* (hub-stamped, on the ledger, and
   its sender told). A confirmation that cannot be taken (a seq ahead of the stream, bad
   JSON) is answered with ``{"type": "error", "detail"}``; the stream stays open.
+* A client message larger than 64 KiB closes the stream (1009); messages count against the
+  party's request rate (one over it is answered with an error and dropped).
 * Every client message (and connecting) is a heartbeat of the party's link; a client with
   nothing to confirm sends ``{"type": "heartbeat"}`` (e.g. in reply to the hub's).
 """
@@ -25,15 +27,19 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from deconfliction.bus import InProcessBus, Subscription
-from deconfliction.errors import DeconflictionError
+from deconfliction.bus import Bus, Subscription
+from deconfliction.errors import DeconflictionError, TooManyRequests
 from deconfliction.hotline import Event, Hotline, Principal, event_json, iso
 
-__all__ = ["authenticate_ws", "router"]
+__all__ = ["authenticate_ws", "receive_limited", "router"]
 
 router = APIRouter()
 
 _POLICY_VIOLATION = 1008
+_TOO_BIG = 1009
+CLIENT_MESSAGE_MAX = 64 * 1024
+"""The largest message a client sends on ``/v1/stream`` (confirmations are a few bytes)."""
+_TOKEN_MESSAGE_MAX = 4096
 
 
 async def authenticate_ws(ws: WebSocket, hotline: Hotline) -> Principal | None:
@@ -44,7 +50,7 @@ async def authenticate_ws(ws: WebSocket, hotline: Hotline) -> Principal | None:
     if not secret:
         try:
             first = await asyncio.wait_for(ws.receive_text(), timeout=10.0)
-            msg = json.loads(first)
+            msg = json.loads(first) if len(first) <= _TOKEN_MESSAGE_MAX else None
             token = msg.get("token", "") if isinstance(msg, dict) else ""
             secret = token if isinstance(token, str) else ""
         except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
@@ -55,6 +61,22 @@ async def authenticate_ws(ws: WebSocket, hotline: Hotline) -> Principal | None:
         return await run_in_threadpool(hotline.authenticate, secret)
     except DeconflictionError:
         return None
+
+
+async def receive_limited(ws: WebSocket, p: Principal, cap: int) -> str | None:
+    """The client's next message, spent from the party's rate limit: None (after telling the
+    client) when the party is over its rate; over ``cap`` bytes the socket is closed (1009)
+    and :class:`WebSocketDisconnect` raised."""
+    text = await ws.receive_text()
+    if len(text) > cap or len(text.encode()) > cap:
+        await ws.close(code=_TOO_BIG, reason=f"a message is limited to {cap} bytes")
+        raise WebSocketDisconnect(_TOO_BIG)
+    try:
+        ws.app.state.rate_limiter.take(p.party_id)
+    except TooManyRequests as exc:
+        await ws.send_text(json.dumps({"type": "error", "detail": str(exc)}))
+        return None
+    return text
 
 
 async def _send_stored(ws: WebSocket, hotline: Hotline, p: Principal, after: int) -> int:
@@ -101,7 +123,9 @@ async def _pump(
 async def _read_client(ws: WebSocket, hotline: Hotline, p: Principal) -> None:
     """Take the client's delivery confirmations (and notice a disconnect at once)."""
     while True:
-        text = await ws.receive_text()
+        text = await receive_limited(ws, p, CLIENT_MESSAGE_MAX)
+        if text is None:
+            continue
         try:
             msg = json.loads(text)
         except ValueError:
@@ -126,7 +150,7 @@ async def _read_client(ws: WebSocket, hotline: Hotline, p: Principal) -> None:
 @router.websocket("/v1/stream")
 async def stream(ws: WebSocket, since: int = 0) -> None:
     hotline: Hotline = ws.app.state.hotline
-    bus: InProcessBus = ws.app.state.bus
+    bus: Bus = ws.app.state.bus
     heartbeat_s: float = ws.app.state.settings.heartbeat_s
     await ws.accept()
     p = await authenticate_ws(ws, hotline)

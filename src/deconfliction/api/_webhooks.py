@@ -13,6 +13,12 @@ wait. The cursor is in the store, so a restart resumes after the last event answ
 an event whose answer was lost in the restart is sent again (at least once: receivers
 de-duplicate by ``seq``). Redirects are not followed (a 3xx is a failure).
 
+With several hub nodes (the NATS bus) every node runs this worker, but each webhook is
+delivered — events and probes — by one node at a time: the one holding the bus's claim
+``webhook.<party>.<level>`` (a lease: :meth:`deconfliction.bus.Bus.claim`), asked before
+each POST. When that node dies its lease expires and another node's next round takes the
+webhook over from the cursor in the store: still in order, still at least once.
+
 Every 2xx is the party's heartbeat (channel health, :mod:`deconfliction.hotline._links`).
 A webhook with nothing to deliver for half the policy's ``links.degraded_after_min`` gets a
 signed **probe** — ``type`` ``heartbeat``, ``seq`` 0 (never an event's seq), ``data`` ``{}``
@@ -46,7 +52,7 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from deconfliction import __version__
-from deconfliction.bus import InProcessBus, Subscription
+from deconfliction.bus import Bus, Subscription
 from deconfliction.hotline import (
     SIGNATURE_HEADER,
     Event,
@@ -59,7 +65,7 @@ from deconfliction.hotline import (
 )
 from deconfliction.model import Webhook
 
-__all__ = ["BATCH", "Backoff", "WebhookWorker", "event_body"]
+__all__ = ["BATCH", "Backoff", "WebhookWorker", "claim_name", "event_body"]
 
 _log = logging.getLogger("deconfliction.api.webhooks")
 
@@ -67,6 +73,15 @@ BATCH = 100
 """Events read from the store at a time for one webhook (still POSTed one by one)."""
 
 Key = tuple[UUID, int]
+
+
+def claim_name(key: Key) -> str:
+    """The bus claim a node holds to deliver a webhook.
+
+    >>> claim_name((UUID(int=1), 2))
+    'webhook.00000000-0000-0000-0000-000000000001.2'
+    """
+    return f"webhook.{key[0]}.{key[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +124,7 @@ class WebhookWorker:
     def __init__(
         self,
         hotline: Hotline,
-        bus: InProcessBus,
+        bus: Bus,
         *,
         timeout_s: float = 10.0,
         backoff: Backoff | None = None,
@@ -185,6 +200,8 @@ class WebhookWorker:
             if due is not None and due > now:
                 wait = min(wait, (due - now).total_seconds())
                 continue
+            if not await self._bus.claim(claim_name(key)):  # another node delivers it
+                continue
             task = asyncio.create_task(self._drain(client, key))
             self._tasks[key] = task
             task.add_done_callback(partial(self._done, key))
@@ -209,6 +226,8 @@ class WebhookWorker:
             due = self._contact[key] + idle_s - t
             if due > 0:
                 wait = min(wait, due)
+                continue
+            if not await self._bus.claim(claim_name(key)):  # another node probes it
                 continue
             self._contact[key] = t  # the next probe after the same idle time, answered or not
             task = asyncio.create_task(self._probe(client, hook, secret))
@@ -290,6 +309,8 @@ class WebhookWorker:
             for e in box.events:
                 if not webhook_wants(party_id, level, e):
                     continue
+                if not await self._bus.claim(claim_name(key)):  # the lease lapsed: stop
+                    return
                 if not await self._post(client, box, cursor, e):
                     return
                 cursor = e.seq

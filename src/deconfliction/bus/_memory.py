@@ -37,6 +37,10 @@ class Subscription:
             self.lagging = True
         self.wake.set()
 
+    def _lag(self) -> None:
+        self.lagging = True
+        self.wake.set()
+
 
 class InProcessBus:
     """Fan-out within one process (the default; NATS JetStream replaces it when scaled out)."""
@@ -44,6 +48,17 @@ class InProcessBus:
     def __init__(self) -> None:
         self._subs: dict[UUID | None, set[Subscription]] = {}
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Nothing to start: the bus lives in this process."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    async def claim(self, name: str) -> bool:
+        """Always True: one process does all the work."""
+        del name
+        return True
 
     def subscribe(self, party_id: UUID) -> Subscription:
         """Start receiving ``party_id``'s events (call from the listener's event loop)."""
@@ -73,6 +88,17 @@ class InProcessBus:
             if party_id is not None:
                 return len(self._subs.get(party_id, ()))
             return sum(len(s) for s in self._subs.values())
+
+    def resync(self) -> None:
+        """Flag every subscriber *lagging* and wake it: each re-reads the store (e.g. after
+        the link that fed this bus was down and events may have passed by unseen)."""
+        with self._lock:
+            subs = [s for group in self._subs.values() for s in group]
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(sub._lag)
+            except RuntimeError:  # the listener's loop is closed: it has gone
+                self.unsubscribe(sub)
 
     def publish(self, events: Sequence[Event]) -> None:
         """Hand committed events to their parties' subscribers (thread-safe, never blocks)."""

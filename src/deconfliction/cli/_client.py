@@ -41,7 +41,7 @@ class ClientConfig:
     url: str
     token: str | None
     url_source: str = "default"
-    token_source: str = "none"
+    token_source: str = "none"  # noqa: S105 -- where the token came from, not a token
 
 
 def client_config_path(env: Mapping[str, str] | None = None) -> Path:

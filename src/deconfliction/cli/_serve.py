@@ -7,8 +7,10 @@ the flags, each overriding the one before (see :func:`deconfliction.api.load_set
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any, TextIO
 
 import uvicorn
 
-from deconfliction.api import Settings, build_hotline, load_settings
+from deconfliction.api import Settings, build_hotline, configure_logging, load_settings
 from deconfliction.bus import InProcessBus
 from deconfliction.cli._errors import CliError, Unreachable
 from deconfliction.model import DEFAULT_POLICY_TOML
@@ -29,6 +31,8 @@ __all__ = [
     "hub_is_empty",
     "listen",
     "settings_from",
+    "tls_options",
+    "uvicorn_config",
 ]
 
 
@@ -51,7 +55,8 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         "database_url": args.database_url,
         "policy": args.policy,
     }
-    for key in ("host", "port", "feeds", "tiles", "cot"):
+    keys = ("host", "port", "feeds", "tiles", "cot", "bus_url", "node_name")
+    for key in (*keys, "tls_cert", "tls_key", "tls_client_ca"):
         overrides[key] = getattr(args, key, None)
     return load_settings(args.config, **(overrides | extra))
 
@@ -76,19 +81,73 @@ def listen(host: str, port: int) -> socket.socket:
         raise Unreachable(f"cannot listen on {host}:{port}: {reason}") from None
 
 
-def url_of(sock: socket.socket) -> str:
+def url_of(sock: socket.socket, scheme: str = "http") -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
+
+
+def _readable(path: Path, what: str) -> None:
+    try:
+        with path.open("rb") as f:
+            f.read(1)
+    except OSError as exc:
+        raise CliError(f"cannot read the TLS {what} {path}: {exc.strerror}") from None
+
+
+def tls_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS options for ``settings`` (none without ``tls_cert``), after checking
+    that the files are readable and load (a bad one is one clear line, before listening)."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return {}
+    _readable(settings.tls_cert, "certificate")
+    _readable(settings.tls_key, "key")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        ctx.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except ssl.SSLError as exc:
+        raise CliError(
+            f"the TLS certificate {settings.tls_cert} and key {settings.tls_key} do not load "
+            f"together: {exc.reason or exc}"
+        ) from None
+    opts: dict[str, Any] = {
+        "ssl_certfile": str(settings.tls_cert),
+        "ssl_keyfile": str(settings.tls_key),
+    }
+    if settings.tls_client_ca is not None:
+        _readable(settings.tls_client_ca, "client CA")
+        try:
+            ctx.load_verify_locations(cafile=settings.tls_client_ca)
+        except ssl.SSLError as exc:
+            raise CliError(
+                f"the TLS client CA {settings.tls_client_ca} does not load: {exc.reason or exc}"
+            ) from None
+        opts |= {"ssl_ca_certs": str(settings.tls_client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return opts
+
+
+def uvicorn_config(settings: Settings, log_level: str) -> uvicorn.Config:
+    """The server's configuration: the console app, TLS when configured, WebSocket messages
+    capped like track batches, and no uvicorn access log (it prints query strings; the
+    app's own access log does not)."""
+    return uvicorn.Config(
+        create_console_app(settings),
+        log_level=log_level,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        ws_max_size=settings.max_track_body_bytes,
+        **tls_options(settings),
+    )
 
 
 class HubThread:
     """The real server (uvicorn + :func:`create_app`) on its own thread, for the demo."""
 
     def __init__(self, settings: Settings, *, log_level: str = "warning") -> None:
+        config = uvicorn_config(settings, log_level)
         self.sock = listen(settings.host, settings.port)
-        self.url = url_of(self.sock)
-        config = uvicorn.Config(create_console_app(settings), log_level=log_level, lifespan="on")
+        self.url = url_of(self.sock, "https" if settings.tls_cert else "http")
         self.server = uvicorn.Server(config)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="hub", daemon=True)
@@ -122,9 +181,11 @@ class HubThread:
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     settings = settings_from(args)
+    configure_logging(settings.log_format, getattr(logging, args.log_level.upper()))
     empty = hub_is_empty(settings)
+    config = uvicorn_config(settings, args.log_level)
     sock = listen(settings.host, settings.port)
-    url = url_of(sock)
+    url = url_of(sock, "https" if settings.tls_cert else "http")
     if empty:
         where = (
             f"--database-url {settings.database_url}"
@@ -141,7 +202,6 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
         flush=True,
     )
-    config = uvicorn.Config(create_console_app(settings), log_level=args.log_level, lifespan="on")
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
@@ -171,12 +231,25 @@ def add_serve_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="the console's basemap: a raster .mbtiles/.pmtiles file or an http(s) tile URL "
         "template with {z}/{x}/{y} (default: the shipped Natural Earth outlines)",
     )
+    s.add_argument(
+        "--bus-url",
+        help="NATS server the hub nodes share, e.g. nats://127.0.0.1:4222 (default: none, "
+        "one node; see the README's 'Several nodes')",
+    )
+    s.add_argument(
+        "--node-name", help="this node's name, unique among the nodes (default: the host name)"
+    )
+    s.add_argument("--tls-cert", type=Path, help="serve HTTPS: certificate chain (PEM)")
+    s.add_argument("--tls-key", type=Path, help="serve HTTPS: the certificate's key (PEM)")
+    s.add_argument(
+        "--tls-client-ca", type=Path, help="HTTPS: require client certificates from this CA"
+    )
     add_store_flags(s)
     s.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
-        help="uvicorn's log level (default info)",
+        help="the hub's and uvicorn's log level (default info)",
     )
     s.set_defaults(local_cmd=cmd_serve)
 

@@ -3,7 +3,8 @@
 Strategic: activities and protected sites against each other (:func:`detect_conflicts`).
 Tactical: live tracks (:class:`TrackSet`) each cycle — proximity between parties' tracks,
 incursion into other parties' active volumes, conformance to one's own
-(:func:`tactical_cycle`), made stateful by an :class:`AlertBook`.
+(:func:`tactical_cycle`), made stateful by an :class:`AlertBook`; sharded by region
+across hub nodes with a :class:`ShardGrid` (:func:`owner`, :func:`pair_cell`).
 
 >>> from datetime import datetime, timezone, timedelta
 >>> from deconfliction.geo import AltitudeBand, Buffers, Circle, TimeWindow, Volume4D, VolumeIndex
@@ -34,6 +35,7 @@ from deconfliction.detect._proximity import (
     Separation,
     detect_proximity,
 )
+from deconfliction.detect._shards import CellSets, ShardGrid, owner, pair_cell
 from deconfliction.detect._strategic import (
     Conflict,
     Subject,
@@ -53,6 +55,7 @@ __all__ = [
     "AlertBook",
     "AlertKind",
     "BookUpdate",
+    "CellSets",
     "ClearanceNeed",
     "Conflict",
     "ConformanceResult",
@@ -61,6 +64,7 @@ __all__ = [
     "ProximityResult",
     "ProximityRules",
     "Separation",
+    "ShardGrid",
     "Subject",
     "SubjectKind",
     "TacticalConfig",
@@ -73,5 +77,7 @@ __all__ = [
     "detect_incursions",
     "detect_proximity",
     "index_subject",
+    "owner",
+    "pair_cell",
     "tactical_cycle",
 ]

@@ -24,12 +24,15 @@ from deconfliction.hotline._json import (
 )
 from deconfliction.hotline._notices import NoticeStep
 from deconfliction.hotline._ports import (
+    Change,
+    ChangeFeed,
     Clock,
     Disclosure,
     Event,
     EventSink,
     Fact,
     IdempotencyRecord,
+    LinkRecord,
     LiveActivity,
     NoticeStat,
     Principal,
@@ -84,6 +87,8 @@ __all__ = [
     "CheckResult",
     "Clock",
     "Disclosure",
+    "Change",
+    "ChangeFeed",
     "Event",
     "EventSink",
     "Fact",
@@ -92,6 +97,7 @@ __all__ = [
     "Hotline",
     "Idempotency",
     "IdempotencyRecord",
+    "LinkRecord",
     "LiveActivity",
     "NoticeStat",
     "NoticeStep",

@@ -130,8 +130,11 @@ class ActivityServices(Core):
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
         within: Within | None = None,
+        activate: bool = False,
     ) -> FilingResult:
-        """Declare a new activity; every affected party gets a notice in the same transaction."""
+        """Declare a new activity; every affected party gets a notice in the same transaction.
+        ``activate``: and make it active in that same transaction (the result is then the
+        activation's, as :meth:`activate` gives it)."""
         self._need(p, Role.OPERATOR)
 
         def run(
@@ -164,9 +167,13 @@ class ActivityServices(Core):
             )
             out = self._reconcile(tx, p, act, found, now, "filed", sig)
             result = self._result(tx, act, out, now)
-            self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
             after.append(lambda: self._index_activity(act))
+            if activate:
+                result = self._transition_in(
+                    tx, p, act, ActivityState.ACTIVE, "activated", now, events, after
+                )
+            self._remember(tx, p, idempotency, self._ref(result), now)
             return result
 
         return self._submit(run)
@@ -227,8 +234,11 @@ class ActivityServices(Core):
         idempotency: Idempotency | None = None,
         signed: Signed | None = None,
         within: Within | None = None,
+        activate: bool = False,
     ) -> FilingResult:
-        """Replace an activity's content; the old version's notices are superseded."""
+        """Replace an activity's content; the old version's notices are superseded.
+        ``activate``: and make it active in the same transaction, unless it already is
+        (the result is then the activation's)."""
         self._need(p, Role.OPERATOR)
 
         def run(
@@ -260,9 +270,13 @@ class ActivityServices(Core):
             )
             out = self._reconcile(tx, p, new, found, now, "amended", sig)
             result = self._result(tx, new, out, now)
-            self._remember(tx, p, idempotency, self._ref(result), now)
             events.extend(out.events)
             after.append(lambda: self._index_activity(new))
+            if activate and new.state is ActivityState.NOTIFIED:
+                result = self._transition_in(
+                    tx, p, new, ActivityState.ACTIVE, "activated", now, events, after
+                )
+            self._remember(tx, p, idempotency, self._ref(result), now)
             return result
 
         return self._submit(run)
@@ -289,26 +303,43 @@ class ActivityServices(Core):
             if rec is not None:
                 return self._replay_filing(tx, rec)
             old = self._owned_activity(tx, p, activity_id, expected_version)
-            new = old.transition(target, now)
-            self._store_version(tx, new, old)
-            if within is not None:
-                within(tx, new)
-            if new.state.is_live:
-                found = activity_conflicts(
-                    self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
-                )
-            else:
-                found = {}
-            out = self._reconcile(tx, p, new, found, now, change, None)
-            result = self._result(
-                tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved
-            )
+            result = self._transition_in(tx, p, old, target, change, now, events, after, within)
             self._remember(tx, p, idempotency, self._ref(result), now)
-            events.extend(out.events)
-            after.append(lambda: self._index_activity(new))
             return result
 
         return self._submit(run)
+
+    def _transition_in(
+        self,
+        tx: Transaction,
+        p: Principal,
+        old: Activity,
+        target: ActivityState,
+        change: str,
+        now: datetime,
+        events: list[Event],
+        after: list[Callable[[], None]],
+        within: Within | None = None,
+    ) -> FilingResult:
+        """Move ``old`` (the caller's own, at its current version) to ``target`` inside the
+        running write."""
+        new = old.transition(target, now)
+        self._store_version(tx, new, old)
+        if within is not None:
+            within(tx, new)
+        if new.state.is_live:
+            found = activity_conflicts(
+                self.index, self.policy, self._kinds, new.volumes, new.owner, new.kind
+            )
+        else:
+            found = {}
+        out = self._reconcile(tx, p, new, found, now, change, None)
+        result = self._result(
+            tx, new, out, now, conflicts=out.conflicts if new.state.is_live else out.resolved
+        )
+        events.extend(out.events)
+        after.append(lambda: self._index_activity(new))
+        return result
 
     def activate(
         self,

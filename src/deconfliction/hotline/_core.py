@@ -32,10 +32,12 @@ from deconfliction.geo import (
     VolumeIndex,
 )
 from deconfliction.hotline._ports import (
+    Change,
     Clock,
     Event,
     EventSink,
     IdempotencyRecord,
+    LinkRecord,
     Principal,
     Recorder,
     Store,
@@ -72,6 +74,10 @@ list of callbacks to run once it succeeded (index updates); returns the caller's
 
 MAX_BATCH = 64
 """The most writes committed together."""
+
+FOLLOW_LIMIT = 5000
+"""The most changes applied one by one when following the feed; further behind than that
+(a node back from a long pause), the index is reloaded whole."""
 
 _log = logging.getLogger("deconfliction.hotline")
 
@@ -149,7 +155,15 @@ class Core:
         self._ladders: dict[UUID, Party] = {}  # parties read by the deadline sweep (cache)
         self._beats: dict[UUID, datetime] = {}  # last heartbeat per party (memory only)
         self._link_seen: dict[UUID, LinkStatus] = {}  # link status last recorded per party
+        # what the nodes share through the store (see _links.py): the newest saved heartbeat
+        # per party (its last recorded status goes into _link_seen), and when this node last
+        # saved a heartbeat
+        self._shared_beats: dict[UUID, datetime] = {}
+        self._beat_saved: dict[UUID, datetime] = {}
+        self._started_at = self._now()
         self.index_generation = 0
+        self._feed_seq = 0
+        """The last change of the store's feed this node's index has applied."""
         """Counts changes of the index (the tactical engine rebuilds its volumes on one)."""
         self._tracks: dict[tuple[UUID, str], Track] = {}  # latest report per track (memory)
         self._track_lock = threading.Lock()
@@ -159,24 +173,90 @@ class Core:
     def rebuild_index(self, progress: Progress | None = None) -> int:
         """Reload every live activity and active site from the store; return how many."""
         with self._lock, self.store.read() as tx:
-            self.index_generation += 1
-            self.index = VolumeIndex()
-            self._kinds.clear()
-            total = tx.count_live_activities()
-            done = 0
-            for a in tx.iter_live_footprints():
-                index_subject(self.index, Subject(SubjectKind.ACTIVITY, a.id, a.owner), a.volumes)
-                self._kinds[a.id] = a.kind
-                done += 1
-                if progress and (done % 500 == 0 or done == total):
-                    progress(done, total)
-            if progress and total == 0:
-                progress(0, 0)
-            sites = tx.list_sites(active_only=True)
-            for s in sites:
-                self._index_site(s)
-            self._assets = {a.id: a for a in tx.list_assets()}
-            return done + len(sites)
+            return self._reload(tx, progress)
+
+    def _reload(self, tx: Transaction, progress: Progress | None = None) -> int:
+        head = tx.changes_head()  # first: the feed is followed from this snapshot on
+        self.index_generation += 1
+        self.index = VolumeIndex()
+        self._kinds.clear()
+        total = tx.count_live_activities()
+        done = 0
+        for a in tx.iter_live_footprints():
+            index_subject(self.index, Subject(SubjectKind.ACTIVITY, a.id, a.owner), a.volumes)
+            self._kinds[a.id] = a.kind
+            done += 1
+            if progress and (done % 500 == 0 or done == total):
+                progress(done, total)
+        if progress and total == 0:
+            progress(0, 0)
+        sites = tx.list_sites(active_only=True)
+        for s in sites:
+            self._index_site(s)
+        self._assets = {a.id: a for a in tx.list_assets()}
+        self._shared_beats.clear()
+        for link in tx.list_links():
+            self._share_link(link)
+        self._ladders.clear()
+        self._auth_cache.clear()
+        self._feed_seq = head
+        return done + len(sites)
+
+    # ------------------------------------------------------------------ the change feed
+
+    def follow(self) -> int:
+        """Apply to this node's index what was written since it last looked — by other
+        nodes on the same database (this node's own writes are applied as they commit);
+        return how many changes were read. Writes do it first thing in their transaction,
+        under the database's writer lock, so a filing is always detected against every
+        filing committed before it on any node; the app also calls it every
+        ``follow_interval_s`` so that reads (a dry-run check, the tactical engine) follow."""
+        with self._lock, self.store.read() as tx:
+            return self._follow(tx)
+
+    def _follow(self, tx: Transaction) -> int:
+        feed = tx.changes_since(self._feed_seq, FOLLOW_LIMIT)
+        if not feed.complete:
+            _log.info(
+                "change feed: %s after seq %d; reloading the index",
+                "too far ahead" if feed.head > self._feed_seq else "behind this node",
+                self._feed_seq,
+            )
+            self._reload(tx)
+            return len(feed.changes)
+        for change in feed.changes:
+            self._apply(tx, change)
+        self._feed_seq = feed.head
+        return len(feed.changes)
+
+    def _apply(self, tx: Transaction, change: Change) -> None:
+        """Bring the cached state of one changed object up to date from the store."""
+        if change.kind == "activity":
+            act = tx.get_activity(change.object_id)
+            if act is not None:
+                self._index_activity(act)
+        elif change.kind == "site":
+            site = tx.get_site(change.object_id)
+            if site is not None:
+                self._index_site(site)
+        elif change.kind == "asset":
+            asset = tx.get_asset(change.object_id)
+            if asset is not None:
+                self._assets[asset.id] = asset
+        elif change.kind == "party":
+            self._ladders.pop(change.object_id, None)
+        elif change.kind == "token":
+            self._auth_cache.clear()
+        elif change.kind == "link":
+            link = tx.get_link(change.object_id)
+            if link is not None:
+                self._share_link(link)
+
+    def _share_link(self, link: LinkRecord) -> None:
+        if link.last_heartbeat is not None:
+            self._shared_beats[link.party_id] = link.last_heartbeat
+        if link.status is not None:
+            self._link_seen[link.party_id] = LinkStatus(link.status)
 
     def _index_activity(self, a: Activity) -> None:
         self.index_generation += 1
@@ -197,7 +277,7 @@ class Core:
 
     def _link_value(self, party: UUID) -> str:
         """The party's link status now (see :mod:`deconfliction.hotline._links`)."""
-        last = self._beats.get(party)
+        last = self._last_beat(party)
         if last is None:
             return LinkStatus.DOWN.value
         age = (self._now() - last).total_seconds()
@@ -206,6 +286,13 @@ class Core:
         if age <= self.policy.link_down_after_s:
             return LinkStatus.DEGRADED.value
         return LinkStatus.DOWN.value
+
+    def _last_beat(self, party: UUID) -> datetime | None:
+        """The party's newest heartbeat: to this node, or saved by any node."""
+        mine, shared = self._beats.get(party), self._shared_beats.get(party)
+        if mine is None or shared is None:
+            return mine or shared
+        return max(mine, shared)
 
     # ------------------------------------------------------------------ party signatures
 
@@ -337,6 +424,7 @@ class Core:
 
     def _run_batch(self, batch: list[_Job[Any]]) -> None:
         with self.store.transaction() as tx:
+            self._follow(tx)  # under the writer lock: every earlier write on any node
             for job in batch:
                 events: list[Event] = []
                 after: list[Callable[[], None]] = []
@@ -352,6 +440,8 @@ class Core:
                 for f in after:
                     f()
                 job.events = events
+            head = tx.changes_head()
+        self._feed_seq = head
 
     @staticmethod
     def _replayed(

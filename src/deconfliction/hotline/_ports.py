@@ -31,12 +31,15 @@ from deconfliction.model import (
 )
 
 __all__ = [
+    "Change",
+    "ChangeFeed",
     "Clock",
     "Disclosure",
     "Event",
     "EventSink",
     "Fact",
     "IdempotencyRecord",
+    "LinkRecord",
     "LiveActivity",
     "NoticeStat",
     "Principal",
@@ -111,6 +114,43 @@ class Event:
     payload: Mapping[str, Any] = field(compare=False)
     """JSON-serialisable body."""
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the store's change feed: the object ``object_id`` of ``kind``
+    (``"activity"``, ``"site"``, ``"asset"``, ``"party"``, ``"token"`` or ``"link"``) was written by the transaction
+    that took ``seq``. Seqs are 1, 2, 3… in commit order with no gaps (writers are
+    serialised), so a node that applied every change up to N reads what follows N."""
+
+    seq: int
+    kind: str
+    object_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFeed:
+    """What :meth:`Transaction.changes_since` found: the changes after the seq asked for,
+    in order, and the feed's ``head`` (the newest seq, that of the last change when any).
+    ``complete`` is False when some changes after the seq asked for are no longer kept
+    (pruned) or the feed is behind it (another database): the reader must reload all."""
+
+    changes: Sequence[Change]
+    head: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A party's link as the hub nodes share it through the store: the newest heartbeat a
+    node saved (nodes save one every few seconds, not each beat) and the last change of
+    status recorded on the ledger (``status`` a :class:`~deconfliction.model.LinkStatus`
+    value), each None until there is one."""
+
+    party_id: UUID
+    last_heartbeat: datetime | None
+    status: str | None
+    status_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +277,26 @@ class Transaction(Protocol):
 
     def count_live_activities(self) -> int: ...
 
+    # the change feed (what each node's index follows): written by the writes themselves
+    def changes_since(self, seq: int, limit: int = 5000) -> ChangeFeed:
+        """The changes after ``seq`` (at most ``limit``; more: ``complete`` False)."""
+        ...
+
+    def changes_head(self) -> int:
+        """The newest seq of the feed, counting this transaction's own changes."""
+        ...
+
+    # parties' links, shared by the nodes
+    def get_link(self, party_id: UUID) -> LinkRecord | None: ...
+    def list_links(self) -> list[LinkRecord]: ...
+    def save_heartbeat(self, party_id: UUID, at: datetime) -> None:
+        """Keep ``at`` as the party's newest heartbeat unless a newer one is kept."""
+        ...
+
+    def save_link_status(self, party_id: UUID, status: str, at: datetime) -> None:
+        """Keep ``status`` as the party's last recorded change of link, made at ``at``."""
+        ...
+
     # protected sites: every version kept
     def add_site(self, site: ProtectedSite) -> None: ...
     def update_site(self, site: ProtectedSite, expected_version: int) -> bool: ...
@@ -343,6 +403,7 @@ class Transaction(Protocol):
         """Insert or replace the asset's latest report (by id)."""
         ...
 
+    def get_asset(self, asset_id: UUID) -> Asset | None: ...
     def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None: ...
     def list_assets(self, owner: UUID | None = None) -> list[Asset]: ...
 

@@ -1,7 +1,11 @@
 """API token secrets: 256-bit random, shown once, stored only as a SHA-256 hash.
 
 A SHA-256 of a 256-bit random secret cannot be reversed or brute-forced, so a slow password
-hash would add nothing; lookups go by that hash (an equality test on it reveals nothing usable about a secret).
+hash would add nothing. Lookups go by that hash (a database index, a dict): timing can at
+most tell how long a prefix of the *hash of the caller's own guess* matches a stored hash,
+and SHA-256 being preimage resistant, that says nothing about any stored secret — so no
+constant-time comparison is needed there. Every other comparison of a secret or a MAC uses
+``hmac.compare_digest`` (``tests/api/test_security.py`` checks the whole package).
 
 >>> s = new_secret()
 >>> s.startswith("dh_") and len(s) == 46

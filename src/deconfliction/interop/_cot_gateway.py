@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from deconfliction.bus import InProcessBus
+from deconfliction.bus import Bus
 from deconfliction.errors import DeconflictionError, InvalidInput
 from deconfliction.geo import TimeWindow, footprint_from_geojson, volume_from_geojson
 from deconfliction.hotline import (
@@ -83,6 +83,22 @@ class _Drawing:
     id: UUID
     version: int
     fingerprint: str
+    """The first 16 hex digits of the SHA-256 of the drawing's shape (also kept in the
+    object's remarks, see :func:`_mark`)."""
+
+
+def _mark(uid: str, fingerprint: str) -> str:
+    """The remarks of an object filed from a TAK drawing: the drawing's uid and shape, so
+    that the gateway finds it again after a restart (:meth:`_Connection.recall`)."""
+    return f"drawn in TAK ({uid}; shape {fingerprint})"
+
+
+def _marked(remarks: str, uid: str) -> str | None:
+    """The shape fingerprint in ``remarks`` if they mark an object drawn as ``uid``."""
+    head = f"drawn in TAK ({uid}; shape "
+    if remarks.startswith(head) and remarks.endswith(")"):
+        return remarks[len(head) : -1]
+    return None
 
 
 @dataclass
@@ -313,18 +329,20 @@ class _Connection:
             return
         actor = party.actor(self.hotline)
         geometry = shape_of(event)
-        fingerprint = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
-        known = party.drawings.get(event.uid)
+        digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()
+        fingerprint = digest[:16]
+        known = party.drawings.get(event.uid) or self.recall(event.uid)
         if known is not None and known.fingerprint == fingerprint:
+            party.drawings[event.uid] = known
             return  # TAK clients re-send their drawings: nothing changed
         contact = event.find("contact")
         title = (
             contact.get("callsign") if contact is not None else None
         ) or f"TAK drawing {event.uid}"
         now = datetime.now(UTC)
-        idem = Idempotency(f"cot:{event.uid}:{fingerprint[:16]}", fingerprint)
+        idem = Idempotency(f"cot:{event.uid}:{fingerprint}", digest)
         if rule.shapes == "site":
-            self._site(event, geometry, title, now, idem, fingerprint)
+            self._site(event, geometry, title, now, idem, fingerprint, known)
             return
         props: dict[str, Any] = {  # both in metres: the rule may mix SFC, ft and FL
             "altitude_lower_m": altitude_metres(rule.lower, "lower"),
@@ -339,7 +357,7 @@ class _Connection:
             props["radius_m"] = geometry.pop("radius_m")
         volume = volume_from_geojson({"type": "Feature", "geometry": geometry, "properties": props})
         draft = ActivityDraft(
-            rule.kind, title[:200], (volume,), remarks=f"drawn in TAK ({event.uid})"
+            rule.kind, title[:200], (volume,), remarks=_mark(event.uid, fingerprint)
         )
         if known is not None and known.kind == "activity":
             r = self.hotline.amend(actor, known.id, known.version, draft)
@@ -364,6 +382,7 @@ class _Connection:
         now: datetime,
         idem: Idempotency,
         fingerprint: str,
+        known: _Drawing | None,
     ) -> None:
         party, rule = self.party, self.party.rule
         actor = party.actor(self.hotline)
@@ -374,13 +393,36 @@ class _Connection:
         window = TimeWindow(now - timedelta(minutes=1), now + timedelta(days=rule.site_days))
         # id, owner and times are set by the service (as for POST /v1/sites).
         site = ProtectedSite(
-            uuid4(), UUID(int=0), rule.site_category, title[:200], footprint, window, now, now
+            uuid4(),
+            UUID(int=0),
+            rule.site_category,
+            title[:200],
+            footprint,
+            window,
+            now,
+            now,
+            remarks=_mark(event.uid, fingerprint),
         )
-        r = self.hotline.register_site(actor, site, idempotency=idem)
+        if known is not None and known.kind == "site":
+            r = self.hotline.amend_site(actor, known.id, known.version, site)
+        else:
+            r = self.hotline.register_site(actor, site, idempotency=idem)
         party.drawings[event.uid] = _Drawing("site", r.site.id, r.site.version, fingerprint)
 
+    def recall(self, uid: str) -> _Drawing | None:
+        """The party's live activity or active site filed from drawing ``uid`` by this
+        gateway before (a restart emptied its memory), found by its remarks; None if none."""
+        actor = self.party.actor(self.hotline)
+        for act, _ in self.hotline.list_activities(actor, scope="mine", live_only=True):
+            if (fp := _marked(act.remarks, uid)) is not None:
+                return _Drawing("activity", act.id, act.version, fp)
+        for site in self.hotline.list_sites(actor, active_only=True):
+            if (fp := _marked(site.remarks, uid)) is not None:
+                return _Drawing("site", site.id, site.version, fp)
+        return None
+
     def deleted(self, uid: str) -> None:
-        known = self.party.drawings.pop(uid, None)
+        known = self.party.drawings.pop(uid, None) or self.recall(uid)
         if known is None:
             return
         actor = self.party.actor(self.hotline)
@@ -402,7 +444,7 @@ class _Connection:
 
     async def send_loop(self) -> None:
         sink = self.hotline.sink
-        if not isinstance(sink, InProcessBus):
+        if not isinstance(sink, Bus):  # in-process or NATS: either has subscribers
             log.warning("CoT: no event bus to follow; sending nothing to %s", self.party.name)
             return
         sub = sink.subscribe(self.party.id)

@@ -1,9 +1,9 @@
 """Operational intent and constraint references: query, get, create, update, delete.
 
-An operational intent is also an activity (kind ``uas_operation``) of the party its USS is
-mapped to, filed, amended and cancelled through the hotline's own services in the same
-transaction as the reference: the other parties are told of it as of any filing, and
-whoever files over it learns of it. The OVN and key rules are the interface's: a write
+An operational intent is also an activity (kind ``uas_operation``), and a constraint one of
+kind ``airspace_reservation``, of the party its USS is mapped to, filed, amended and
+cancelled through the hotline's own services in the same transaction as the reference: the
+other parties are told of it as of any filing, and whoever files over it learns of it. The OVN and key rules are the interface's: a write
 into the Accepted or Activated state must hold in its ``key`` the OVN of every other
 manager's operational intent its extents meet (and of every constraint, when its
 subscription asks for constraints), else 409 with the missing ones.
@@ -11,14 +11,12 @@ subscription asks for constraints), else 409 with the missing ones.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from deconfliction.errors import DeconflictionError
-from deconfliction.hotline import ActivityDraft, Transaction
+from deconfliction.hotline import ActivityDraft, FilingResult, Transaction
 from deconfliction.interop._dss_auth import CONSTRAINT_PROCESSING, DssClient
 from deconfliction.interop._dss_core import (
     CONSTRAINT,
@@ -26,6 +24,7 @@ from deconfliction.interop._dss_core import (
     DssCore,
     sql,
 )
+from deconfliction.interop._dss_cover import covers
 from deconfliction.interop._dss_errors import DssError
 from deconfliction.interop._dss_schemas import (
     PutConstraintIn,
@@ -35,7 +34,7 @@ from deconfliction.interop._dss_schemas import (
     entity_id,
     uuid7,
 )
-from deconfliction.model import Activity, ActivityKind, ActivityState
+from deconfliction.model import Activity, ActivityKind
 from deconfliction.store import (
     DssEntityRow,
     DssSubscriptionRow,
@@ -51,7 +50,6 @@ from deconfliction.store import (
 
 __all__ = ["EntityServices"]
 
-_log = logging.getLogger("deconfliction.interop.dss")
 
 KEY_STATES = frozenset({"Accepted", "Activated"})
 """States whose writes need a key (and which a Down USS may not write)."""
@@ -170,17 +168,59 @@ class EntityServices(DssCore):
             out["subscribers"] = self.notify(tx, changed, now, intents=True)
             out["operational_intent_reference"] = self.ref_json(tx, row, client.manager)
 
-        p = client.principal
-        if act is None:
-            r = self.hotline.file(p, draft, within=within)
-        else:
-            r = self.hotline.amend(p, act.id, act.version, draft, within=within)
-        if body.state in FLYING_STATES and r.activity.state is ActivityState.NOTIFIED:
-            try:  # the intent is stored; its activity goes active as a second, separate write
-                self.hotline.activate(p, r.activity.id, r.activity.version)
-            except DeconflictionError:
-                _log.exception("activating the activity of intent %s failed", eid)
+        self._carry(client, act, draft, within, activate=body.state in FLYING_STATES)
         return out
+
+    def _carry(
+        self,
+        client: DssClient,
+        act: Activity | None,
+        draft: ActivityDraft,
+        within: Callable[[Transaction, Activity], None],
+        *,
+        activate: bool = False,
+    ) -> FilingResult:
+        """File the activity that carries a reference on the hotline, or amend it (filed
+        anew when its owner ended or cancelled it), and with ``activate`` make it active;
+        ``within`` stores the reference — all in one transaction."""
+        p = client.principal
+        if act is None or not act.state.is_live:
+            return self.hotline.file(p, draft, within=within, activate=activate)
+        return self.hotline.amend(p, act.id, act.version, draft, within=within, activate=activate)
+
+    def _remove(
+        self,
+        client: DssClient,
+        type_: str,
+        eid: UUID,
+        ovn: str,
+        work: Callable[[SqlTransaction, DssEntityRow, datetime], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Delete a reference (``work`` does it, given the current row) and cancel the
+        activity that carries it, if still live, in one transaction."""
+        with self.read() as tx:
+            cur = get_dss_entity(tx, eid)
+            _check_current(cur, type_, client, ovn)
+            act = (
+                None if cur is None or cur.activity_id is None else tx.get_activity(cur.activity_id)
+            )
+        out: dict[str, Any] = {}
+
+        def run(tx_: Transaction, now: datetime) -> dict[str, Any]:
+            tx = sql(tx_)
+            cur = get_dss_entity(tx, eid)
+            _check_current(cur, type_, client, ovn)
+            assert cur is not None
+            out.update(work(tx, cur, now))
+            return out
+
+        def within(tx: Transaction, a: Activity) -> None:
+            run(tx, a.updated_at)
+
+        if act is not None and act.state.is_live:
+            self.hotline.cancel(client.principal, act.id, act.version, within=within)
+            return out
+        return self.hotline.transact(run)
 
     def _intent_subscription(
         self,
@@ -203,6 +243,12 @@ class EntityServices(DssCore):
                 raise DssError(400, "subscription_id names no subscription of this USS")
             if not s.notify_for_operational_intents:
                 raise DssError(400, "the subscription must notify for operational intents")
+            if not covers(s.extents, extents):
+                raise DssError(
+                    400,
+                    "the subscription does not cover the operational intent: its area must "
+                    "hold the intent's (to within 1 m) and its time span the intent's",
+                )
             if old is not None and old.implicit and old.id != s.id:
                 self._drop_implicit(tx, old, eid)
             return s
@@ -282,19 +328,8 @@ class EntityServices(DssCore):
 
     def delete_intent(self, client: DssClient, eid: UUID, ovn: str) -> dict[str, Any]:
         """Remove an operational intent; its activity is cancelled (if still live)."""
-        with self.read() as tx:
-            cur = get_dss_entity(tx, eid)
-            _check_current(cur, OPERATIONAL_INTENT, client, ovn)
-            act = (
-                None if cur is None or cur.activity_id is None else tx.get_activity(cur.activity_id)
-            )
-        out: dict[str, Any] = {}
 
-        def work(tx_: Transaction, now: datetime) -> dict[str, Any]:
-            tx = sql(tx_)
-            cur = get_dss_entity(tx, eid)
-            _check_current(cur, OPERATIONAL_INTENT, client, ovn)
-            assert cur is not None
+        def work(tx: SqlTransaction, cur: DssEntityRow, now: datetime) -> dict[str, Any]:
             if self.availability(tx, client.manager) == "Down":
                 raise DssError(412, f"USS {client.manager} is Down: it may not delete intents")
             delete_dss_entity(tx, eid)
@@ -305,54 +340,70 @@ class EntityServices(DssCore):
             )
             if sub is not None:
                 self._drop_implicit(tx, sub, eid)
-            out["subscribers"] = self.notify(tx, cur.extents, now, intents=True)
-            out["operational_intent_reference"] = self.ref_json(tx, cur, client.manager)
-            return out
+            return {
+                "subscribers": self.notify(tx, cur.extents, now, intents=True),
+                "operational_intent_reference": self.ref_json(tx, cur, client.manager),
+            }
 
-        def within(tx: Transaction, a: Activity) -> None:
-            work(tx, a.updated_at)
-
-        if act is not None and act.state.is_live:
-            self.hotline.cancel(client.principal, act.id, act.version, within=within)
-            return out
-        return self.hotline.transact(work)
+        return self._remove(client, OPERATIONAL_INTENT, eid, ovn, work)
 
     # -- constraints --------------------------------------------------------------------------
 
     def put_constraint(
         self, client: DssClient, eid: UUID, ovn: str | None, body: PutConstraintIn
     ) -> dict[str, Any]:
+        """Create (``ovn`` None) or update a constraint, and the activity that carries it:
+        an airspace reservation of the manager's party, so that every party of the hotline
+        learns of it as of any other reservation."""
         now = self.now()
         extents = self.extents(body.extents, now)
         url = base_url(body.uss_base_url)
+        with self.read() as tx:
+            cur = get_dss_entity(tx, eid)
+            _check_current(cur, CONSTRAINT, client, ovn)
+            act = (
+                None if cur is None or cur.activity_id is None else tx.get_activity(cur.activity_id)
+            )
+        title = f"Airspace constraint (ASTM F3548-21 constraint {eid} of {client.manager})"[:200]
+        draft = ActivityDraft(
+            ActivityKind.AIRSPACE_RESERVATION, title, extents, remarks=f"details from {url}"
+        )
+        out: dict[str, Any] = {}
 
-        def work(tx_: Transaction, now: datetime) -> dict[str, Any]:
+        def within(tx_: Transaction, a: Activity) -> None:
             tx = sql(tx_)
+            now = a.updated_at
             cur = get_dss_entity(tx, eid)
             _check_current(cur, CONSTRAINT, client, ovn)
             version = 1 if cur is None else cur.version + 1
             row = DssEntityRow(
-                eid, CONSTRAINT, client.manager, version, str(uuid4()), url, extents, now
+                eid,
+                CONSTRAINT,
+                client.manager,
+                version,
+                str(uuid4()),
+                url,
+                extents,
+                now,
+                party_id=a.owner,
+                activity_id=a.id,
             )
             put_dss_entity(tx, row)
             changed = extents if cur is None else (*extents, *cur.extents)
-            return {
-                "subscribers": self.notify(tx, changed, now, intents=False),
-                "constraint_reference": self.ref_json(tx, row, client.manager),
-            }
+            out["subscribers"] = self.notify(tx, changed, now, intents=False)
+            out["constraint_reference"] = self.ref_json(tx, row, client.manager)
 
-        return self.hotline.transact(work)
+        self._carry(client, act, draft, within)
+        return out
 
     def delete_constraint(self, client: DssClient, eid: UUID, ovn: str) -> dict[str, Any]:
-        def work(tx_: Transaction, now: datetime) -> dict[str, Any]:
-            tx = sql(tx_)
-            cur = get_dss_entity(tx, eid)
-            _check_current(cur, CONSTRAINT, client, ovn)
-            assert cur is not None
+        """Remove a constraint; its activity is cancelled (if still live)."""
+
+        def work(tx: SqlTransaction, cur: DssEntityRow, now: datetime) -> dict[str, Any]:
             delete_dss_entity(tx, eid)
             return {
                 "subscribers": self.notify(tx, cur.extents, now, intents=False),
                 "constraint_reference": self.ref_json(tx, cur, client.manager),
             }
 
-        return self.hotline.transact(work)
+        return self._remove(client, CONSTRAINT, eid, ovn, work)

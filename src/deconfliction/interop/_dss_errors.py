@@ -8,6 +8,7 @@ answer under ``/dss/v1`` has the interface's shape.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deconfliction.errors import DeconflictionError, InvalidInput, InvalidTransition
+from deconfliction.errors import (
+    DeconflictionError,
+    InvalidInput,
+    InvalidTransition,
+    TooManyRequests,
+)
 
 __all__ = ["DssError", "install_dss_handlers"]
 
@@ -63,7 +69,10 @@ def install_dss_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: DeconflictionError) -> JSONResponse:
         if isinstance(exc, InvalidInput | InvalidTransition):
             return _answer(400, str(exc))
-        return _answer(exc.status, str(exc))
+        r = _answer(exc.status, str(exc))
+        if isinstance(exc, TooManyRequests):
+            r.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+        return r
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import Mount
 
-from deconfliction.api import Settings
+from deconfliction.api import Settings, client_key
 from deconfliction.hotline import Hotline
 from deconfliction.interop._dss_auth import (
     AVAILABILITY_ARBITRATION as AA,
@@ -69,11 +69,15 @@ def _scopes(*alternatives: tuple[str, ...]) -> Any:
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> DssClient:
         state = request.app.state
-        if creds is None or not creds.credentials:
-            raise DssError(401, "send 'Authorization: Bearer <access token>'")
-        claims = state.verifier.verify(creds.credentials)
-        require(claims.scopes, alts)
         hub = state.parent.state
+        try:
+            if creds is None or not creds.credentials:
+                raise DssError(401, "send 'Authorization: Bearer <access token>'")
+            claims = state.verifier.verify(creds.credentials)
+        except DssError:  # a refused token spends from its client address's bucket
+            hub.anonymous_limiter.take(client_key(request.scope))
+            raise
+        require(claims.scopes, alts)
         if not hub.ready:
             raise DssError(503, "the hub is starting: try again shortly")
         principal = state.managers.principal(claims.manager)

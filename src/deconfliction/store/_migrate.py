@@ -54,10 +54,24 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` in one transaction."""
+    """Migrate the database to ``revision`` in one transaction. A database already at a
+    revision this version does not know (written by a newer version) is refused with
+    :class:`StoreError`, untouched."""
+    current = current_revision(engine)
+    if current is not None and not _known(current):
+        raise StoreError(
+            f"the database schema is at revision {current}, which this version of the hotline "
+            f"does not know (it knows up to {head_revision()}): a newer version wrote it; "
+            "run that version, or restore a backup taken before the upgrade"
+        )
     with _ALEMBIC_LOCK, engine.connect() as conn:
         command.upgrade(alembic_config(conn), revision)
         conn.commit()
+
+
+def _known(revision: str) -> bool:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return any(s.revision == revision for s in scripts.walk_revisions())
 
 
 def check_at_head(engine: sa.Engine) -> None:

@@ -311,6 +311,29 @@ idempotency = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+# The change feed: one row per object a write transaction changed, numbered in commit order
+# (writers are serialised), which every node's in-memory index follows (see _changes.py).
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("object_id", sa.Uuid, nullable=False),
+)
+
+# Each party's link as the nodes share it: its newest heartbeat any node saved (saved every
+# few seconds, not at each beat) and the last status change recorded on the ledger, so that
+# two nodes neither disagree about a party whose clients are on the other one nor record the
+# same change twice.
+party_links = sa.Table(
+    "party_links",
+    metadata,
+    sa.Column("party_id", sa.Uuid, sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("last_heartbeat", UtcDateTime, nullable=True),
+    sa.Column("status", sa.String(20), nullable=True),
+    sa.Column("status_at", UtcDateTime, nullable=True),
+)
+
 # -- the ledger (deconfliction.audit) ---------------------------------------------------------
 # ``body`` (canonical JSON bytes) is what the chain hashes and signs; ``at``, ``type`` and
 # ``actor_party`` repeat three of its fields as plain columns for range queries only: the

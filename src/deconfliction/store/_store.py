@@ -33,6 +33,7 @@ from deconfliction.model import (
 )
 from deconfliction.store import _codec as codec
 from deconfliction.store._exec import chunks
+from deconfliction.store._link_rows import LinkRows
 from deconfliction.store._notice_rows import NoticeRows
 from deconfliction.store._schema import (
     activities,
@@ -62,7 +63,7 @@ from deconfliction.store._types import utc
 __all__ = ["SqlTransaction"]
 
 
-class SqlTransaction(NoticeRows, StreamRows):
+class SqlTransaction(NoticeRows, StreamRows, LinkRows):
     """One database transaction: implements ``deconfliction.hotline.Transaction``.
 
     Use it only inside the ``with`` block that opened it. Any error raised by a method
@@ -81,6 +82,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         stmt, params = update_by_id(parties, codec.party_row(party))
         if self._write(stmt, f"update party {party.id}", params).rowcount != 1:
             raise NotFound("party", party.id)
+        self._changed("party", party.id)
 
     def get_party(self, party_id: UUID) -> Party | None:
         """The party, or None."""
@@ -125,6 +127,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         changed = self._write(stmt, f"revoke token {token_id}").rowcount
         if changed == 0 and self.get_token(token_id) is None:
             raise NotFound("token", token_id)
+        self._changed("token", token_id)
 
     # -- activities -------------------------------------------------------------------------
 
@@ -134,6 +137,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         what = f"add activity {activity.id}"
         self._write(INSERT[activities], what, [row])
         self._write(INSERT[activity_versions], what, [row])
+        self._changed("activity", activity.id)
 
     def update_activity(self, activity: Activity, expected_version: int) -> bool:
         """Replace the current row if it is at ``expected_version``; keep the new version."""
@@ -143,6 +147,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         if self._write(stmt, what, params).rowcount != 1:
             return False
         self._write(INSERT[activity_versions], what, [row])
+        self._changed("activity", activity.id)
         return True
 
     def get_activity(self, activity_id: UUID) -> Activity | None:
@@ -250,6 +255,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         what = f"add site {site.id}"
         self._write(INSERT[sites], what, [row])
         self._write(INSERT[site_versions], what, [row])
+        self._changed("site", site.id)
 
     def update_site(self, site: ProtectedSite, expected_version: int) -> bool:
         """Replace the current row if it is at ``expected_version``; keep the new version."""
@@ -259,6 +265,7 @@ class SqlTransaction(NoticeRows, StreamRows):
         if self._write(stmt, what, params).rowcount != 1:
             return False
         self._write(INSERT[site_versions], what, [row])
+        self._changed("site", site.id)
         return True
 
     def get_site(self, site_id: UUID) -> ProtectedSite | None:
@@ -341,6 +348,12 @@ class SqlTransaction(NoticeRows, StreamRows):
         stmt, params = update_by_id(assets, row)
         if self._write(stmt, f"update asset {asset.id}", params).rowcount == 0:
             self._write(INSERT[assets], f"add asset {asset.id}", [row])
+        self._changed("asset", asset.id)
+
+    def get_asset(self, asset_id: UUID) -> Asset | None:
+        """The asset's latest report, or None."""
+        row = self._one(BY_ID[assets], "get asset", {"b_id": asset_id})
+        return None if row is None else codec.asset_from_row(row)
 
     def asset_by_ref(self, owner: UUID, ref: str) -> Asset | None:
         """The party's asset it calls ``ref``, or None."""

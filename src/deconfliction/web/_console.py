@@ -3,8 +3,9 @@ files, vendored libraries included: no CDN), ``/console/config.json`` and, for a
 file, ``/tiles/{z}/{x}/{y}``.
 
 Every console response carries a strict Content-Security-Policy (scripts and styles from the
-hub only, no inline script, no framing) and the usual hardening headers; the API's own
-responses are left as they are (``/docs`` loads its viewer from a CDN).
+hub only, no inline script, no framing) and the usual hardening headers, in place of the
+API's general ones (``api._security``: ``frame-ancestors 'none'`` only, as ``/docs`` loads
+its viewer from a CDN).
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class _ConsoleHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self.headers
+                mine = {n for n, _ in self.headers}
+                kept = [(n, v) for n, v in message.get("headers", []) if n.lower() not in mine]
+                message["headers"] = kept + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
