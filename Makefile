@@ -12,6 +12,10 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 LOCK       := requirements/lock.txt
 BENCH_ARGS ?=
+FUZZ_SECONDS ?= 60
+FUZZ_API_EXAMPLES ?= 100
+FUZZ_DSS_EXAMPLES ?= 50
+FUZZ_PARSER_EXAMPLES ?= 5000
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 PG_BINDIR  := /usr/lib/postgresql/15/bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -19,7 +23,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint audit test demo bench soak soak-load postgresql nats postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test fuzz demo bench soak soak-load postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -44,7 +48,7 @@ install: $(STAMP)  ## create .venv and install the package with pinned dev+bench
 define uv_compile
 	mkdir -p $(dir $(LOCK))
 	if [ -f $(LOCK) ]; then cp $(LOCK) $(LOCK).new; fi
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra nats \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra postgres --extra nats --extra fuzz \
 		--python-version 3.11 --python-platform linux \
 		--custom-compile-command 'make lock' --quiet -o $(LOCK).new $(1)
 	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK) unchanged"; \
@@ -102,6 +106,22 @@ soak: soak-load  ## every soak run (pass options to bench/soak.py in SOAK_ARGS=.
 
 soak-load: $(STAMP)  ## 30 minutes at nominal load with live tracks: memory, fds and latency drift
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# The long fuzz run (`make test` runs tests/fuzz with few examples): schemathesis against the
+# hub's OpenAPI and the F3548 interface, and the Hypothesis parser properties, with many more
+# examples; then each atheris harness in fuzz/ for FUZZ_SECONDS. atheris (the `fuzz` extra)
+# is installed here when missing; a crash's input is left in fuzz/crashes/.
+fuzz: $(STAMP)  ## long fuzzing: schemathesis + Hypothesis with more examples, atheris FUZZ_SECONDS each
+	@$(BIN)/python -c 'import atheris' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[fuzz]'
+	@status=0; \
+	echo "--- schemathesis and Hypothesis (tests/fuzz)"; \
+	FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) FUZZ_DSS_EXAMPLES=$(FUZZ_DSS_EXAMPLES) \
+		FUZZ_PARSER_EXAMPLES=$(FUZZ_PARSER_EXAMPLES) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz || status=1; \
+	echo "--- atheris (fuzz/, $(FUZZ_SECONDS) s each)"; \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python fuzz/run_all.py || status=1; \
+	exit $$status
 
 fmt: $(STAMP)  ## apply ruff fixes and formatting, then report what is left
 	$(BIN)/ruff check --fix-only --quiet .

@@ -96,3 +96,15 @@ def test_main_returns_the_exit_code(capsys):
         "deconfliction: error: cannot reach http://127.0.0.1:9: connection refused",
         "deconfliction: error: url 'ftp://x' (from --url) must start with http:// or https://",
     ]
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_line(tmp_path):
+    """Regression: a Latin-1 file raised UnicodeDecodeError (a traceback) out of `check`."""
+    latin = tmp_path / "latin.geojson"
+    latin.write_bytes(SAMPLE.read_text().replace("BRAVO", "BRAVÖ").encode("latin-1"))
+    at = latin.read_bytes().index("Ö".encode("latin-1"))
+    r = _run("check", str(latin))
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        f"deconfliction: error: {latin}: not UTF-8 text (invalid continuation byte at byte {at})"
+    ]

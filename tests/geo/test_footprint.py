@@ -143,8 +143,11 @@ def test_non_finite_coordinate(bad: float, index: int, axis: int, as_array: bool
         ((0.5,), "footprint.vertices[1]", "must be a [lon, lat] pair, got 1 values"),
         ((0, 1, 2, 3), "footprint.vertices[1]", "must be a [lon, lat] pair, got 4 values"),
         (7, "footprint.vertices[1]", "must be a [lon, lat] pair"),
+        # regression, found by fuzzing (fuzz/fuzz_geojson.py): an object raised KeyError
+        ({"lon": 0.5, "lat": 0.5}, "footprint.vertices[1]", "must be a [lon, lat] pair, got an object"),
+        ({"type": "Point", "coordinates": [0, 0], "x": 1}, "footprint.vertices[1]", "got an object"),
     ],
-)
+)  # fmt: skip
 def test_bad_vertex(vertex: object, field: str, reason: str) -> None:
     assert_invalid([(0.0, 0.0), vertex, (1.0, 1.0)], field, reason)
 

@@ -80,8 +80,13 @@ BOMB = b"""<?xml version="1.0"?><!DOCTYPE event [<!ENTITY a "aaaa"><!ENTITY b "&
         (_event().replace(b"<point", b"<pt"), "event.point", "required"),
         (_event(lat=91.0), "point.lat", "not in"),
         (_event().replace(T.encode(), b"yesterday", 1), "event.time", "ISO 8601"),
+        # found by fuzzing (fuzz/fuzz_cot.py): LookupError / ValueError from the codec
+        pytest.param(b'<?xml version="1.0" encoding="UTF-9"?><event/>', "event",
+                     "unreadable XML declaration", marks=pytest.mark.regression),
+        pytest.param(b'<?xml version="1.0" encoding="EUC-JP"?><event/>', "event",
+                     "unreadable XML declaration", marks=pytest.mark.regression),
     ],
-)
+)  # fmt: skip
 def test_bad_events_are_refused_with_the_field_and_reason(
     data: bytes, field: str, reason: str
 ) -> None:

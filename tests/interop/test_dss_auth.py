@@ -205,3 +205,12 @@ def test_a_jwks_url_is_fetched(authority: Authority) -> None:
         assert e.value.status == 401
     finally:
         server.shutdown()
+
+
+@pytest.mark.regression
+def test_a_key_file_that_is_not_utf8_is_refused_at_start(tmp_path: Path) -> None:
+    """Found while fuzzing (tests/fuzz): UnicodeDecodeError instead of InvalidInput."""
+    f = tmp_path / "keys"
+    f.write_bytes(b"\xff\xfe-----BEGIN PUBLIC KEY-----")
+    with pytest.raises(InvalidInput, match="not UTF-8 text"):
+        KeySet.load(str(f))

@@ -13,6 +13,7 @@ import pytest
 from tests.api._hub import spot
 from tests.interop.dss_support import (
     AA,
+    CM,
     CMSA,
     CP,
     DSS,
@@ -340,3 +341,23 @@ def test_the_constraint_processing_scope_is_needed_to_hear_of_constraints(dss: I
                                     "notify_for_constraints": True})  # fmt: skip
     assert _create(dss, "uss-a", body, SC).status_code == 403
     assert _create(dss, "uss-a", body, SC, CP).status_code == 201
+
+
+@pytest.mark.regression
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{DSS}/operational_intent_references/a%0Ab"),
+        ("DELETE", f"{DSS}/constraint_references/{UUID(int=9)}/ovn%0Aovn%0Aovn%0Aovn"),
+        ("PUT", f"{DSS}/subscriptions/{UUID(int=9)}/%0A"),
+    ],
+)
+def test_a_line_break_in_a_path_is_answered_by_the_dss(
+    dss: InProcess, method: str, path: str
+) -> None:
+    """Found by fuzzing (tests/fuzz): Starlette's mount pattern stopped at a line break,
+    so these fell through to the hub's 404 (problem+json), not an F3548 answer."""
+    r = dss.client.request(method, path, headers=dss.as_("uss-a", SC, CM), json={})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["message"]

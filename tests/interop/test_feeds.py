@@ -206,3 +206,13 @@ def test_a_feed_for_an_unknown_party_is_logged_and_the_hub_serves(tmp_path: Path
                 assert c.get("/v1/parties").status_code == 200
         finally:
             hub.stop()
+
+
+@pytest.mark.regression
+def test_a_feeds_file_that_is_not_utf8_names_the_problem(tmp_path: Path) -> None:
+    """Found while fuzzing (tests/fuzz): UnicodeDecodeError instead of InvalidInput."""
+    f = tmp_path / "feeds.toml"
+    f.write_bytes("[[feeds]]\ntype = 'sbs1'\nparty = 'Ré'\n".encode("latin-1"))
+    with pytest.raises(InvalidInput, match="not UTF-8 text") as err:
+        load_feeds(f)
+    assert err.value.field == "feeds"

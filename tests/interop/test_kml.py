@@ -187,6 +187,39 @@ def test_hostile_or_malformed_input_is_refused_with_the_reason(data: bytes, reas
         read_kml(data, source="upload.kml")
 
 
+def _damaged(offset: int, value: int) -> bytes:
+    """A valid KMZ with one byte set to ``value`` (``offset`` from the end if negative)."""
+    data = bytearray(
+        _zip("doc.kml", b"<kml xmlns='http://www.opengis.net/kml/2.2'>" + b" " * 200 + b"</kml>")
+    )
+    data[offset] = value
+    return bytes(data)
+
+
+@pytest.mark.regression
+@pytest.mark.parametrize(
+    "data",
+    [
+        _damaged(-6, 0xFF),  # central directory offset past the start: "negative seek value"
+        _damaged(-3, 0x7F),
+        _damaged(45, 0xFF),  # the deflate stream: zlib.error
+    ],
+)
+def test_a_damaged_kmz_is_refused_not_crashed(data: bytes) -> None:
+    """Found by fuzzing (tests/fuzz): a damaged archive raised ValueError or zlib.error."""
+    with pytest.raises(InvalidInput, match="not a KMZ"):
+        read_kml(data, source="upload.kmz")
+
+
+@pytest.mark.regression
+@pytest.mark.parametrize("encoding", ["UTF-9", "hex", "EUC-JP", "idna"])
+def test_an_unreadable_xml_declaration_is_refused_not_crashed(encoding: str) -> None:
+    """Found by fuzzing (fuzz/fuzz_cot.py): LookupError or ValueError from the codec."""
+    doc = f'<?xml version="1.0" encoding="{encoding}"?><kml xmlns="x"/>'.encode()
+    with pytest.raises(InvalidInput, match="unreadable XML declaration"):
+        read_kml(doc)
+
+
 def test_shapes_the_hub_cannot_declare_are_refused_by_placemark() -> None:
     holes = GOOGLE_EARTH.replace(
         b"</outerBoundaryIs></Polygon></Placemark>",

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from deconfliction.api._problem_schema import declare_problems
 from deconfliction.errors import DeconflictionError, InvalidInput, TooManyRequests, VersionConflict
 
 __all__ = ["PROBLEM_TYPE_BASE", "install_problem_handlers", "problem"]
@@ -87,7 +88,16 @@ def _loc(loc: Sequence[Any]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app`` and declare the problem responses in its OpenAPI
+    document (:func:`declare_problems`; routers included later are covered too)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_problems(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(DeconflictionError)
     async def _domain(request: Request, exc: DeconflictionError) -> JSONResponse:

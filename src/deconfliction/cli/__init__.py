@@ -169,5 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except json.JSONDecodeError as exc:
         print(f"deconfliction: error: {args.file}: not JSON: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except UnicodeDecodeError as exc:  # a file read as UTF-8 that is not (e.g. Latin-1)
+        name = getattr(args, "file", None) or "a file"
+        print(
+            f"deconfliction: error: {name}: not UTF-8 text ({exc.reason} at byte {exc.start})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -418,6 +418,8 @@ def _parse_vertices(vertices: Iterable[Sequence[float]] | Array) -> Array:
         out: list[tuple[float, float]] = []
         for i, v in enumerate(raw):
             name = f"footprint.vertices[{i}]"
+            if isinstance(v, Mapping):  # has a length but no v[0] (found by fuzzing)
+                raise InvalidVolume(name, "must be a [lon, lat] pair, got an object")
             try:
                 n = len(v)
             except TypeError:

@@ -131,6 +131,10 @@ def parse_event(data: bytes) -> CotEvent:
         raise InvalidInput("event", f"refused XML: {type(exc).__name__}") from None
     except SafeET.ParseError as exc:
         raise InvalidInput("event", f"not well-formed XML: {exc}") from None
+    # The XML declaration's encoding is looked up by Python: an unknown one raises
+    # LookupError, a multi-byte one (EUC-JP…) or a broken codec ValueError.
+    except (LookupError, ValueError) as exc:
+        raise InvalidInput("event", f"unreadable XML declaration: {exc}") from None
     if root.tag != "event":
         raise InvalidInput("event", f"root element is {root.tag!r}, not 'event'")
     uid = (root.get("uid") or "").strip()

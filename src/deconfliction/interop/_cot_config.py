@@ -125,6 +125,10 @@ def load_cot_config(path: Path) -> CotConfig:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput("cot", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "cot", f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("cot", f"{path} is not valid TOML: {exc}") from None
     try:

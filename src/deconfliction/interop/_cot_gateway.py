@@ -149,6 +149,10 @@ class CotGateway:
                 raise InvalidInput(
                     "cot.token_file", f"cannot read {rule.token_file}: {exc.strerror}"
                 ) from None
+            except UnicodeDecodeError:
+                raise InvalidInput(
+                    "cot.token_file", f"{rule.token_file} is not a token (not UTF-8 text)"
+                ) from None
             actor = hotline.authenticate(secret)  # refused at once if it is not a token
             if actor.party_id != found.id or actor.role is Role.OBSERVER:
                 raise InvalidInput("cot.token_file", f"not an operator token of {found.name}")

@@ -67,6 +67,10 @@ class KeySet:
             text = Path(source).expanduser().read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInput("dss_jwt_keys", f"cannot read {source}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                "dss_jwt_keys", f"{source} is not a PEM or JWKS file: not UTF-8 text ({exc.reason})"
+            ) from None
         if "-----BEGIN" in text:
             return cls([(None, k) for k in _pem_keys(text, source)])
         try:

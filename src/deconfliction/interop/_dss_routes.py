@@ -8,11 +8,13 @@ the USS and acts as its mapped party (rate-limited as that party).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import Mount
 
 from deconfliction.api import Settings, client_key
 from deconfliction.hotline import Hotline
@@ -274,5 +276,11 @@ def create_dss_app(settings: Settings, parent: FastAPI) -> FastAPI:
 
 
 def mount_dss(app: FastAPI, settings: Settings) -> None:
-    """Serve the discovery service at ``/dss/v1`` in the hub ``app``."""
-    app.mount(DSS_PREFIX, create_dss_app(settings, app))
+    """Serve the discovery service at ``/dss/v1`` in the hub ``app``.
+
+    The mount matches every path under the prefix, also one whose parameters hold a line
+    break (Starlette's mount pattern ends in ``.*``, which stops at one: such a request
+    fell through to the hub's own 404, with the hub's error shape, not F3548's)."""
+    mount = Mount(DSS_PREFIX, app=create_dss_app(settings, app))
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    app.router.routes.append(mount)

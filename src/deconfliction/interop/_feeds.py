@@ -127,6 +127,10 @@ def load_feeds(path: Path) -> list[FeedConfig]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput("feeds", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "feeds", f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("feeds", f"{path} is not valid TOML: {exc}") from None
     unknown = sorted(set(doc) - {"feeds"})

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -171,8 +172,14 @@ def _unzip(data: bytes, source: str) -> bytes:
                 raise InvalidInput(source, f"{pick.filename} is over {MAX_KML_BYTES} bytes")
             with z.open(pick) as f:
                 text = f.read(MAX_KML_BYTES + 1)  # the header's size may lie
-    except zipfile.BadZipFile as exc:
-        raise InvalidInput(source, f"not a KMZ (zip) archive: {exc}") from None
+    except InvalidInput:
+        raise
+    # A damaged archive fails in many ways besides BadZipFile: a negative seek (ValueError),
+    # a broken deflate stream (zlib.error), a cut member (EOFError), an unknown compression
+    # method (NotImplementedError), an encrypted member (RuntimeError).
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError,
+            RuntimeError, OSError) as exc:  # fmt: skip
+        raise InvalidInput(source, f"not a KMZ (zip) archive, or a damaged one: {exc}") from None
     if len(text) > MAX_KML_BYTES:
         raise InvalidInput(source, f"the KML document is over {MAX_KML_BYTES} bytes")
     return text
@@ -189,6 +196,10 @@ def _parse(data: bytes, source: str) -> Any:
         raise InvalidInput(source, f"refused XML: {type(exc).__name__}") from None
     except SafeET.ParseError as exc:
         raise InvalidInput(source, f"not well-formed XML: {exc}") from None
+    # The XML declaration's encoding is looked up by Python: an unknown one raises
+    # LookupError, a multi-byte one (EUC-JP…) or a broken codec ValueError.
+    except (LookupError, ValueError) as exc:
+        raise InvalidInput(source, f"unreadable XML declaration: {exc}") from None
     if not root.tag.endswith("kml"):
         raise InvalidInput(source, f"not a KML document (root element {root.tag!r})")
     ns = root.tag[:-3]
