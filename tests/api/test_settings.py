@@ -37,6 +37,15 @@ def test_bad_config_files_are_one_clear_error(tmp_path: Path) -> None:
     bad.write_text("port = ", encoding="utf-8")
     with pytest.raises(InvalidInput, match="not valid TOML"):
         load_settings(bad)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('host = "h\xf4te"\n'.encode("latin-1"))
+    with pytest.raises(InvalidInput, match=r"latin\.toml is not UTF-8 text"):
+        load_settings(latin)
+    from deconfliction.api import load_policy
+    from deconfliction.errors import InvalidPolicy
+
+    with pytest.raises(InvalidPolicy, match=r"latin\.toml is not UTF-8 text"):
+        load_policy(Settings(policy=latin))
 
 
 def test_bus_settings_and_the_bus_they_select(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,6 +64,8 @@ def load_policy(settings: Settings) -> Policy:
         text = settings.policy.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidPolicy("policy", f"cannot read {settings.policy}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidPolicy("policy", f"{settings.policy} is not UTF-8 text") from None
     return Policy.from_toml(text)
 
 

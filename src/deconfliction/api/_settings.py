@@ -179,6 +179,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             values = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise InvalidInput("config", f"cannot read {config_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InvalidInput("config", f"{config_file} is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInput("config", f"{config_file} is not valid TOML: {exc}") from None
     env = Settings()
