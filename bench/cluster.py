@@ -182,6 +182,7 @@ class Listener:
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     max_size=None,
                     open_timeout=2,
+                    close_timeout=1,
                 ) as ws:
                     if self.lost_at is not None:
                         self.failovers.append(time.perf_counter() - self.lost_at)
@@ -265,7 +266,7 @@ class Listeners:
         self._call(stop()).result()
         for t in self._tasks:
             with contextlib.suppress(Exception):
-                t.result(timeout=5)
+                t.result(timeout=15)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
 
