@@ -19,7 +19,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint test demo bench postgresql nats postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint test demo bench soak soak-crash postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -146,6 +146,15 @@ vendor:  ## re-vendor the console's map library and basemap from npm (web/packag
 
 bench: $(STAMP) postgis  ## run the strategic benchmark (pass options in BENCH_ARGS=...)
 	$(BIN)/python bench/strategic.py $(BENCH_ARGS)
+
+# Long runs, beside `make test` (which runs a few rounds of each). SOAK_CRASH_ARGS passes
+# options to bench/crash.py (e.g. --rounds 100 --ops 300 --seed 7, or --postgres).
+SOAK_CRASH_ARGS ?=
+
+soak: soak-crash  ## every soak run (crash safety: kill -9 under load, many rounds)
+
+soak-crash: $(STAMP) postgresql  ## kill -9 the hub in many rounds of mixed load; check, summarise
+	$(BIN)/python bench/crash.py $(SOAK_CRASH_ARGS)
 
 # --- housekeeping -----------------------------------------------------------------------------
 

@@ -1,0 +1,280 @@
+"""Crash-safety harness: ``kill -9`` the hub at random moments under mixed load, restart, check.
+
+One :class:`CrashRun` owns a hub (:class:`~tests.crash._server.Server`: ``deconfliction
+serve`` on a loopback port, the SQLite file store or a PostgreSQL URL, with its ledger),
+a few parties and, per party, a writer and a stream reader (:mod:`tests.crash._workload`).
+Each round the writers start a budget of operations; once a random share of them is done
+(plus a random few milliseconds) the hub is killed with SIGKILL and started again; the
+writers retry what got no answer with the same Idempotency-Key, finish their budget, and
+then every invariant of :mod:`tests.crash._checks` is checked over everything the clients
+were ever told, the ledger is verified (``deconfliction ledger verify``), each party's
+deliveries are confirmed (and must survive the next crash), and a sample of acknowledged
+writes is sent again with its key: the same answer must come back, and no new object.
+
+Used by ``tests/crash/test_crash.py`` (a few rounds in ``make test``) and
+``bench/crash.py`` (``make soak-crash``: many rounds, a summary and one JSON line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from deconfliction.cli import main as cli_main
+from tests.crash._checks import Snapshot, check_acked, check_store, check_streams
+from tests.crash._server import Server
+from tests.crash._workload import Acked, Context, PartyState, Reader, Writer
+
+__all__ = ["CrashRun", "Options", "Summary"]
+
+_PARTIES = (
+    ("Blue", "armed_force"),
+    ("Red", "armed_force"),
+    ("Green", "humanitarian"),
+    ("Civil", "air_navigation_service"),
+)
+
+
+@dataclass
+class Options:
+    rounds: int = 3
+    ops: int = 120
+    """Operations per round, over all parties."""
+    parties: int = 4
+    seed: int = 1
+    database_url: str | None = None
+    """None: the SQLite file in the data directory."""
+    replays: int = 8
+    """Acknowledged writes sent again (same key) after each round."""
+    origin: tuple[float, float] = (20.0, -40.0)
+    """(lon, lat) of the area every filing lands near (so they conflict)."""
+
+
+@dataclass
+class Summary:
+    store: str
+    rounds: int = 0
+    operations: int = 0
+    kills: int = 0
+    acknowledged_writes: int = 0
+    acknowledged_checked: int = 0
+    retried_after_crash: int = 0
+    committed_before_crash: int = 0
+    replays_checked: int = 0
+    deliveries_confirmed: int = 0
+    events_checked: int = 0
+    notices: int = 0
+    ledger_entries: int = 0
+    restart_s_max: float = 0.0
+    seconds: float = 0.0
+    findings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"findings": len(self.findings), "ok": not self.findings}
+
+
+class CrashRun:
+    """A hub, its parties and their clients; :meth:`round` crashes it once and checks."""
+
+    def __init__(self, data_dir: Path, opts: Options, log: Callable[[str], None] = print) -> None:
+        self.opts, self.log = opts, log
+        self.rng = random.Random(opts.seed)
+        self.server = Server(data_dir, database_url=opts.database_url)
+        self.ctx = Context(self.server.url, self.server.ws_url, opts.origin)
+        self.summary = Summary("postgresql" if opts.database_url else "sqlite")
+        self.parties: list[PartyState] = []
+        self.readers: list[Reader] = []
+        self.delivered: set[str] = set()  # notices whose delivery a confirmation returned
+
+    # ------------------------------------------------------------------ setup
+
+    def __enter__(self) -> CrashRun:
+        self.server.start()
+        with httpx.Client(
+            base_url=self.server.url,
+            headers={"Authorization": f"Bearer {self.server.admin}"},
+            timeout=20.0,
+        ) as c:
+            for name, kind in _PARTIES[: self.opts.parties]:
+                r = c.post("/v1/parties", json={"name": name, "kind": kind, "contact": name})
+                assert r.status_code == 201, r.text
+                pid = r.json()["id"]
+                t = c.post(f"/v1/parties/{pid}/tokens", json={"role": "operator", "label": "op"})
+                assert t.status_code == 201, t.text
+                self.parties.append(PartyState(name, pid, t.json()["secret"]))
+        self.ctx.up.set()
+        self.readers = [Reader(self.ctx, p) for p in self.parties]
+        for r in self.readers:
+            r.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ctx.stop.set()
+        for r in self.readers:
+            r.join(timeout=10)
+        self.server.stop()
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {p.name: p.id for p in self.parties}
+
+    # ------------------------------------------------------------------ a round
+
+    def round(self, i: int) -> list[str]:
+        """Run round ``i``: load, one kill -9 at a random moment, restart, finish, check."""
+        ctx, rng, opts = self.ctx, self.rng, self.opts
+        ctx.round = i
+        t0 = time.perf_counter()
+        found0, done0 = len(ctx.findings), ctx.done
+        budget = max(1, opts.ops // len(self.parties))
+        writers = [Writer(ctx, p, budget, rng.randrange(2**32)) for p in self.parties]
+        for w in writers:
+            w.start()
+        target = done0 + rng.randint(max(1, opts.ops // 8), max(2, opts.ops * 7 // 8))
+        deadline = time.monotonic() + 120
+        while ctx.done < target and any(w.is_alive() for w in writers):
+            if time.monotonic() > deadline:
+                ctx.finding("the load stalled before the kill")
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.03))
+        ctx.up.clear()
+        self.server.kill()
+        restart = self.server.start()
+        ctx.up.set()
+        for w in writers:
+            w.join(timeout=180)
+            if w.is_alive():
+                ctx.finding(f"{w.name} did not finish")
+        self._quiesce()
+        found = ctx.findings[found0:] + self._check()
+        s = self.summary
+        s.rounds += 1
+        s.operations += ctx.done - done0
+        s.kills = self.server.kills
+        s.restart_s_max = max(s.restart_s_max, restart)
+        s.retried_after_crash, s.committed_before_crash = ctx.retries, ctx.replayed
+        s.acknowledged_writes = len(ctx.acked)
+        s.findings += [f for f in found if f not in s.findings]
+        self.log(
+            f"round {i}: {ctx.done - done0} ops, killed after {target - done0}, restart "
+            f"{restart:.2f} s, {len(ctx.acked)} acknowledged writes so far, "
+            f"{len(found)} findings, {time.perf_counter() - t0:.1f} s"
+        )
+        return found
+
+    def _quiesce(self, timeout_s: float = 30.0) -> None:
+        """Wait until every reader has its party's whole stream, then confirm delivery of it
+        over HTTP (the notices that confirmation returns must stay delivered after crashes)."""
+        deadline = time.monotonic() + timeout_s
+        for p in self.parties:
+            with httpx.Client(
+                base_url=self.server.url, headers={"Authorization": f"Bearer {p.token}"}
+            ) as c:
+                while True:
+                    last = _last_seq(c)
+                    with p.lock:
+                        got = p.received[-1] if p.received else 0
+                    if got >= last:
+                        break
+                    if time.monotonic() > deadline:
+                        self.ctx.finding(f"{p.name}'s reader stuck at {got} of {last}")
+                        break
+                    time.sleep(0.05)
+                r = c.post("/v1/notices/delivered", json={"seq": got})
+                if r.status_code != 200:
+                    self.ctx.finding(f"{p.name} confirm delivery: {r.status_code} {r.text[:200]}")
+                    continue
+                self.delivered |= {n["id"] for n in r.json()["delivered"]}
+
+    def _check(self) -> list[str]:
+        s = self.summary
+        received = {}
+        for p in self.parties:
+            with p.lock:
+                received[p.name] = list(p.received)
+        snap = Snapshot(self.server.engine())
+        out = check_store(snap)
+        out += check_acked(snap, self.ctx.acked, self.ids)
+        out += check_streams(snap, received, self.ids)
+        for nid in self.delivered:
+            n = snap.notices.get(UUID(nid))
+            if n is None or n.delivered_at is None:
+                out.append(f"notice {nid}: confirmed delivered, now not delivered")
+        out += self._verify_ledger()
+        out += self._replays(snap)
+        s.acknowledged_checked = len(self.ctx.acked)
+        s.deliveries_confirmed = len(self.delivered)
+        s.events_checked = len(snap.events)
+        s.notices = len(snap.notices)
+        s.ledger_entries = len(snap.ledger)
+        return [f"round {self.ctx.round}: {f}" for f in out]
+
+    def _verify_ledger(self) -> list[str]:
+        argv = ["ledger", "verify", "--data-dir", str(self.server.data_dir), "--quiet"]
+        if self.opts.database_url:
+            argv += ["--database-url", self.opts.database_url]
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            rc = cli_main(argv)
+        return [] if rc == 0 else [f"ledger verify: exit {rc}: {buf.getvalue()[-500:]}"]
+
+    def _replays(self, snap: Snapshot) -> list[str]:
+        """Send a sample of acknowledged idempotent writes again: same answer, nothing new."""
+        pool = [w for w in self.ctx.acked if w.idempotent]
+        sample = self.rng.sample(pool, min(self.opts.replays, len(pool)))
+        tokens = {p.name: p.token for p in self.parties}
+        out = []
+        with httpx.Client(base_url=self.server.url, timeout=20.0) as c:
+            for w in sample:
+                out += _replay(c, tokens[w.party], w)
+        after = Snapshot(self.server.engine())
+        # (the tactical engine may raise alerts meanwhile: count only activities' notices)
+        before_n, after_n = _activity_notices(snap), _activity_notices(after)
+        if len(after.versions) != len(snap.versions) or after_n != before_n:
+            out.append(
+                f"replays stored something: {len(snap.versions)} → {len(after.versions)} "
+                f"versions, {before_n} → {after_n} notices about activities"
+            )
+        self.summary.replays_checked += len(sample)
+        return out
+
+
+def _activity_notices(s: Snapshot) -> int:
+    return sum(1 for n in s.notices.values() if n.alert_id is None)
+
+
+def _last_seq(c: httpx.Client) -> int:
+    last = 0
+    while True:
+        r = c.get("/v1/events", params={"since": last})
+        r.raise_for_status()
+        batch = r.json()
+        if not batch:
+            return last
+        last = batch[-1]["seq"]
+
+
+def _replay(c: httpx.Client, token: str, w: Acked) -> list[str]:
+    req = w.request
+    headers = req.headers | {"Authorization": f"Bearer {token}"}
+    r = c.request(req.method, req.path, json=req.body, headers=headers)
+    what = f"replay of {w.party} {req.op} (round {w.round})"
+    if r.status_code != w.status:
+        return [f"{what}: {r.status_code} (was {w.status}) {r.text[:200]}"]
+    doc = r.json()
+    got = (doc["activity"]["id"], doc["activity"]["version"], [n["id"] for n in doc["notices"]])
+    was = (w.answer["activity"]["id"], w.answer["activity"]["version"])
+    was_notices = [n["id"] for n in w.answer["notices"]]
+    if got != (*was, was_notices) or not doc["replayed"]:
+        return [f"{what}: answered {got} replayed={doc['replayed']}, was {was} {was_notices}"]
+    return []
