@@ -32,6 +32,7 @@ import httpx
 from deconfliction.cli import main as cli_main
 from tests.crash._checks import Snapshot, check_acked, check_store, check_streams
 from tests.crash._server import Server
+from tests.crash._webhook import Receiver
 from tests.crash._workload import Acked, Context, PartyState, Reader, Writer
 
 __all__ = ["CrashRun", "Options", "Summary"]
@@ -70,6 +71,8 @@ class Summary:
     retried_after_crash: int = 0
     committed_before_crash: int = 0
     replays_checked: int = 0
+    webhook_events: int = 0
+    webhook_duplicates: int = 0
     deliveries_confirmed: int = 0
     events_checked: int = 0
     notices: int = 0
@@ -93,7 +96,8 @@ class CrashRun:
         self.summary = Summary("postgresql" if opts.database_url else "sqlite")
         self.parties: list[PartyState] = []
         self.readers: list[Reader] = []
-        self.delivered: set[str] = set()  # notices whose delivery a confirmation returned
+        self.confirmed: dict[UUID, int] = {}  # party → seq its client confirmed it has (200)
+        self.receiver = Receiver()  # the last party's level-0 webhook
 
     # ------------------------------------------------------------------ setup
 
@@ -111,6 +115,9 @@ class CrashRun:
                 t = c.post(f"/v1/parties/{pid}/tokens", json={"role": "operator", "label": "op"})
                 assert t.status_code == 201, t.text
                 self.parties.append(PartyState(name, pid, t.json()["secret"]))
+            hook = c.put(f"/v1/parties/{pid}/webhooks/0", json={"url": self.receiver.url})
+            assert hook.status_code == 201, hook.text
+            self.receiver.start(hook.json()["secret"], hook.json()["cursor"])
         self.ctx.up.set()
         self.readers = [Reader(self.ctx, p) for p in self.parties]
         for r in self.readers:
@@ -122,6 +129,7 @@ class CrashRun:
         for r in self.readers:
             r.join(timeout=10)
         self.server.stop()
+        self.receiver.close()
 
     @property
     def ids(self) -> dict[str, str]:
@@ -190,14 +198,20 @@ class CrashRun:
                         self.ctx.finding(f"{p.name}'s reader stuck at {got} of {last}")
                         break
                     time.sleep(0.05)
+                if p is self.parties[-1]:
+                    while self.receiver.last < last and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    if self.receiver.last < last:
+                        self.ctx.finding(f"webhook stuck at {self.receiver.last} of {last}")
                 r = c.post("/v1/notices/delivered", json={"seq": got})
                 if r.status_code != 200:
                     self.ctx.finding(f"{p.name} confirm delivery: {r.status_code} {r.text[:200]}")
                     continue
-                self.delivered |= {n["id"] for n in r.json()["delivered"]}
+                self.confirmed[UUID(p.id)] = got
 
     def _check(self) -> list[str]:
         s = self.summary
+        s.deliveries_confirmed = 0
         received = {}
         for p in self.parties:
             with p.lock:
@@ -206,14 +220,18 @@ class CrashRun:
         out = check_store(snap)
         out += check_acked(snap, self.ctx.acked, self.ids)
         out += check_streams(snap, received, self.ids)
-        for nid in self.delivered:
-            n = snap.notices.get(UUID(nid))
-            if n is None or n.delivered_at is None:
-                out.append(f"notice {nid}: confirmed delivered, now not delivered")
+        for n in snap.notices.values():  # confirmed (200): delivered, for good
+            if n.event_seq <= self.confirmed.get(n.recipient, 0) and n.delivered_at is None:
+                out.append(f"notice {n.id}: its event {n.event_seq} confirmed, not delivered")
+                continue
+            s.deliveries_confirmed += n.event_seq <= self.confirmed.get(n.recipient, 0)
+        with self.receiver.lock:
+            out += self.receiver.findings
+            self.receiver.findings.clear()
+            s.webhook_events, s.webhook_duplicates = self.receiver.last, self.receiver.duplicates
         out += self._verify_ledger()
         out += self._replays(snap)
         s.acknowledged_checked = len(self.ctx.acked)
-        s.deliveries_confirmed = len(self.delivered)
         s.events_checked = len(snap.events)
         s.notices = len(snap.notices)
         s.ledger_entries = len(snap.ledger)
