@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         s = run.summary
         s.seconds = round(time.perf_counter() - t0, 1)
     print(
-        f"store {s.store}: {s.rounds} rounds, {s.operations} operations, {s.kills} kills, "
+        f"store {s.store}: {s.rounds} rounds, {s.operations} operations, {s.kills} kills "
+        f"({s.startup_kills} while starting), "
         f"{s.acknowledged_checked} acknowledged writes checked ({s.retried_after_crash} "
         f"retried after a crash, {s.committed_before_crash} of them committed before it), "
         f"{s.replays_checked} idempotent replays, {s.deliveries_confirmed} confirmed "

@@ -94,6 +94,9 @@ class Snapshot:
                     "answered_at",
                     "delivered_at",
                     "receipt",
+                    "level",
+                    "escalations",
+                    "expired_at",
                 )
             }
             self.events = _rows(conn, "events", "party_id", "seq", "type", "payload")
@@ -205,7 +208,23 @@ def check_store(s: Snapshot) -> list[str]:
     facts = sum(1 for t in ledger.values() if t.startswith("activity."))
     if facts != len(s.versions):
         out.append(f"ledger: {facts} activity facts for {len(s.versions)} activity versions")
+    kinds = Counter(ledger.values())
+    if kinds["conflict.detected"] != len(s.conflicts):
+        out.append(f"ledger: {kinds['conflict.detected']} detections, {len(s.conflicts)} conflicts")
+    sent = sum(1 for n in s.notices.values() if n.reason not in _NOT_VERSIONED)
+    if sum(kinds[t] for t in _NOTICE_FACTS) != sent:
+        out.append(f"ledger: {sum(kinds[t] for t in _NOTICE_FACTS)} notices sent, {sent} stored")
+    levels = sum(n.level for n in s.notices.values())
+    expired = sum(1 for n in s.notices.values() if n.expired_at is not None)
+    if (kinds["notice.escalated"], kinds["notice.expired"]) != (levels, expired):
+        out.append(
+            f"ledger: {kinds['notice.escalated']} escalations and {kinds['notice.expired']} "
+            f"expiries recorded, {levels} and {expired} stored"
+        )
     for n in s.notices.values():
+        steps = [e["level"] for e in n.escalations or ()]
+        if steps != list(range(1, n.level + 1)):
+            out.append(f"notice {n.id}: at level {n.level}, escalations {steps}")
         if n.receipt is not None and ledger.get(n.receipt["seq"]) not in _NOTICE_FACTS:
             out.append(f"notice {n.id}: receipt seq {n.receipt['seq']} is not its sending")
     for (party, key), ref in s.idempotency.items():

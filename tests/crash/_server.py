@@ -42,10 +42,15 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.kills = 0
+        self.startup_kills = 0  # of which before it was ready
         self.log_path = data_dir / "server.log"
         self.policy = data_dir / "policy.toml"
-        # links never degrade during a run: a link change is a write of its own
-        self.policy.write_text("[links]\ndegraded_after_min = 600\ndown_after_min = 601\n")
+        # short answer deadlines, so that notices escalate and expire during a round (the
+        # sweep's writes are crashed into too); links never degrade during a run
+        self.policy.write_text(
+            "[defaults]\nack_deadline_min = 0.2\n[tracks]\nalert_deadline_s = 10\n"
+            "[links]\ndegraded_after_min = 600\ndown_after_min = 601\n"
+        )
         self.admin = bootstrap(data_dir, database_url)
 
     @property
@@ -67,8 +72,10 @@ class Server:
             return sa.create_engine(self.store_url, poolclass=sa.NullPool, connect_args=args)
         return sa.create_engine(self.store_url, poolclass=sa.NullPool)
 
-    def start(self) -> float:
-        """Start the hub; return the seconds until ``/readyz`` said 200."""
+    def start(self, *, kill_after_s: float | None = None) -> float:
+        """Start the hub; return the seconds until ``/readyz`` said 200. ``kill_after_s``:
+        ``kill -9`` it that long after the start instead if it is not ready by then (a
+        crash during startup: migrations, index rebuild); return -1 if it was."""
         assert self.proc is None, "already running"
         exe = Path(sys.executable).with_name("deconfliction")
         argv = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -83,6 +90,10 @@ class Server:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         while time.perf_counter() - t0 < READY_TIMEOUT_S:
+            if kill_after_s is not None and time.perf_counter() - t0 > kill_after_s:
+                self.kill()
+                self.startup_kills += 1
+                return -1.0
             if self.proc.poll() is not None:
                 self.proc = None
                 raise RuntimeError(f"the hub exited at start:\n{self.log()}")

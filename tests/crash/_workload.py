@@ -120,8 +120,8 @@ class Writer(threading.Thread):
 
     def _body(self, title: str) -> dict[str, Any]:
         lon0, lat0 = self.ctx.origin
-        lon = lon0 + self.rng.uniform(-0.3, 0.3)
-        lat = lat0 + self.rng.uniform(-0.3, 0.3)
+        lon = lon0 + self.rng.uniform(-0.6, 0.6)
+        lat = lat0 + self.rng.uniform(-0.6, 0.6)
         t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=self.rng.uniform(2, 6))
         feature = {
             "type": "Feature",

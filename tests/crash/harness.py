@@ -56,6 +56,8 @@ class Options:
     """None: the SQLite file in the data directory."""
     replays: int = 8
     """Acknowledged writes sent again (same key) after each round."""
+    startup_kills: float = 0.3
+    """The share of rounds where the restarting hub is killed again at a random moment."""
     origin: tuple[float, float] = (20.0, -40.0)
     """(lon, lat) of the area every filing lands near (so they conflict)."""
 
@@ -66,6 +68,7 @@ class Summary:
     rounds: int = 0
     operations: int = 0
     kills: int = 0
+    startup_kills: int = 0
     acknowledged_writes: int = 0
     acknowledged_checked: int = 0
     retried_after_crash: int = 0
@@ -112,6 +115,9 @@ class CrashRun:
                 r = c.post("/v1/parties", json={"name": name, "kind": kind, "contact": name})
                 assert r.status_code == 201, r.text
                 pid = r.json()["id"]
+                ladder = {"levels": [{"name": "watch commander", "deadline_min": 0.2}]}
+                e = c.put(f"/v1/parties/{pid}/escalation", json=ladder)
+                assert e.status_code == 200, e.text
                 t = c.post(f"/v1/parties/{pid}/tokens", json={"role": "operator", "label": "op"})
                 assert t.status_code == 201, t.text
                 self.parties.append(PartyState(name, pid, t.json()["secret"]))
@@ -157,6 +163,9 @@ class CrashRun:
         time.sleep(rng.uniform(0.0, 0.03))
         ctx.up.clear()
         self.server.kill()
+        again = rng.random() < opts.startup_kills  # and once more while it starts again
+        if again and self.server.start(kill_after_s=rng.uniform(0.2, 8.0)) >= 0:
+            self.server.kill()  # it was ready first: a kill like the others
         restart = self.server.start()
         ctx.up.set()
         for w in writers:
@@ -169,6 +178,7 @@ class CrashRun:
         s.rounds += 1
         s.operations += ctx.done - done0
         s.kills = self.server.kills
+        s.startup_kills = self.server.startup_kills
         s.restart_s_max = max(s.restart_s_max, restart)
         s.retried_after_crash, s.committed_before_crash = ctx.retries, ctx.replayed
         s.acknowledged_writes = len(ctx.acked)

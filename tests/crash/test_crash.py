@@ -20,7 +20,7 @@ def _run(opts: Options, name: str) -> None:
             run.round(i)
         s = run.summary
         assert s.findings == [], "\n".join(s.findings[:40]) + "\n" + run.server.log()[-3000:]
-        assert s.kills == opts.rounds
+        assert s.kills >= opts.rounds
         assert s.acknowledged_checked >= opts.rounds * opts.ops // 4  # the load did run
         assert s.replays_checked > 0
         assert s.deliveries_confirmed > 0
@@ -28,7 +28,7 @@ def _run(opts: Options, name: str) -> None:
 
 
 def test_kill_9_rounds_sqlite() -> None:
-    _run(Options(rounds=3, ops=120, seed=11), "crash-sqlite")
+    _run(Options(rounds=2, ops=100, seed=11), "crash-sqlite")
 
 
 @pytest.mark.skipif(
@@ -36,4 +36,4 @@ def test_kill_9_rounds_sqlite() -> None:
 )
 def test_kill_9_rounds_postgresql() -> None:
     with PgCluster() as pg:
-        _run(Options(rounds=2, ops=100, seed=12, database_url=pg.create_database()), "crash-pg")
+        _run(Options(rounds=1, ops=100, seed=12, database_url=pg.create_database()), "crash-pg")
