@@ -172,8 +172,11 @@ class CrashRun:
             w.join(timeout=180)
             if w.is_alive():
                 ctx.finding(f"{w.name} did not finish")
+        t1 = time.perf_counter()
         self._quiesce()
+        t2 = time.perf_counter()
         found = ctx.findings[found0:] + self._check()
+        t3 = time.perf_counter()
         s = self.summary
         s.rounds += 1
         s.operations += ctx.done - done0
@@ -186,7 +189,8 @@ class CrashRun:
         self.log(
             f"round {i}: {ctx.done - done0} ops, killed after {target - done0}, restart "
             f"{restart:.2f} s, {len(ctx.acked)} acknowledged writes so far, "
-            f"{len(found)} findings, {time.perf_counter() - t0:.1f} s"
+            f"{len(found)} findings, {t3 - t0:.1f} s (load {t1 - t0:.1f}, quiesce "
+            f"{t2 - t1:.1f}, checks {t3 - t2:.1f})"
         )
         return found
 

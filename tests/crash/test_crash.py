@@ -28,7 +28,7 @@ def _run(opts: Options, name: str) -> None:
 
 
 def test_kill_9_rounds_sqlite() -> None:
-    _run(Options(rounds=2, ops=100, seed=11), "crash-sqlite")
+    _run(Options(rounds=2, ops=60, seed=11), "crash-sqlite")
 
 
 @pytest.mark.skipif(
@@ -36,4 +36,4 @@ def test_kill_9_rounds_sqlite() -> None:
 )
 def test_kill_9_rounds_postgresql() -> None:
     with PgCluster() as pg:
-        _run(Options(rounds=1, ops=100, seed=12, database_url=pg.create_database()), "crash-pg")
+        _run(Options(rounds=1, ops=60, seed=12, database_url=pg.create_database()), "crash-pg")
