@@ -192,31 +192,31 @@ class CrashRun:
             f"{len(found)} findings, {t3 - t0:.1f} s (load {t1 - t0:.1f}, quiesce "
             f"{t2 - t1:.1f}, checks {t3 - t2:.1f})"
         )
+        for f in found:
+            self.log(f"  FINDING {f}")
         return found
 
-    def _quiesce(self, timeout_s: float = 30.0) -> None:
-        """Wait until every reader has its party's whole stream, then confirm delivery of it
-        over HTTP (the notices that confirmation returns must stay delivered after crashes)."""
-        deadline = time.monotonic() + timeout_s
+    def _quiesce(self, stall_s: float = 30.0) -> None:
+        """Wait until every reader (and the webhook) has its party's whole stream — a finding
+        if one makes no progress for ``stall_s`` — then confirm delivery of it over HTTP
+        (every notice sent with those events must stay delivered across later crashes)."""
         for p in self.parties:
             with httpx.Client(
                 base_url=self.server.url, headers={"Authorization": f"Bearer {p.token}"}
             ) as c:
-                while True:
-                    last = _last_seq(c)
+                head = _Head(c)
+
+                def mine(p: PartyState = p) -> int:
                     with p.lock:
-                        got = p.received[-1] if p.received else 0
-                    if got >= last:
-                        break
-                    if time.monotonic() > deadline:
-                        self.ctx.finding(f"{p.name}'s reader stuck at {got} of {last}")
-                        break
-                    time.sleep(0.05)
+                        return p.received[-1] if p.received else 0
+
+                got, last = _wait(head, mine, stall_s)
+                if got < last:
+                    self.ctx.finding(f"{p.name}'s reader stuck at {got} of {last}")
                 if p is self.parties[-1]:
-                    while self.receiver.last < last and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                    if self.receiver.last < last:
-                        self.ctx.finding(f"webhook stuck at {self.receiver.last} of {last}")
+                    hook, last = _wait(head, lambda: self.receiver.last, stall_s)
+                    if hook < last:
+                        self.ctx.finding(f"webhook stuck at {hook} of {last}")
                 r = c.post("/v1/notices/delivered", json={"seq": got})
                 if r.status_code != 200:
                     self.ctx.finding(f"{p.name} confirm delivery: {r.status_code} {r.text[:200]}")
@@ -243,6 +243,7 @@ class CrashRun:
             out += self.receiver.findings
             self.receiver.findings.clear()
             s.webhook_events, s.webhook_duplicates = self.receiver.last, self.receiver.duplicates
+        out += self._through_api()
         out += self._verify_ledger()
         out += self._replays(snap)
         s.acknowledged_checked = len(self.ctx.acked)
@@ -250,6 +251,23 @@ class CrashRun:
         s.notices = len(snap.notices)
         s.ledger_entries = len(snap.ledger)
         return [f"round {self.ctx.round}: {f}" for f in out]
+
+    def _through_api(self) -> list[str]:
+        """This round's acknowledged activity writes as their owners read them now."""
+        newest: dict[tuple[str, str], int] = {}
+        for w in self.ctx.acked:
+            if w.round == self.ctx.round and "activity" in w.answer:
+                k = (w.party, w.answer["activity"]["id"])
+                newest[k] = max(newest.get(k, 0), w.answer["activity"]["version"])
+        tokens = {p.name: p.token for p in self.parties}
+        out = []
+        with httpx.Client(base_url=self.server.url, timeout=20.0) as c:
+            for (party, aid), version in newest.items():
+                auth = {"Authorization": f"Bearer {tokens[party]}"}
+                r = c.get(f"/v1/activities/{aid}", headers=auth)
+                if r.status_code != 200 or r.json()["version"] < version:
+                    out.append(f"GET {aid}: {r.status_code}, v{version} was acknowledged")
+        return out
 
     def _verify_ledger(self) -> list[str]:
         argv = ["ledger", "verify", "--data-dir", str(self.server.data_dir), "--quiet"]
@@ -281,12 +299,37 @@ class CrashRun:
         return out
 
 
+class _Head:
+    """The party's last event seq (read on from the last one seen)."""
+
+    def __init__(self, c: httpx.Client) -> None:
+        self.c, self.last = c, 0
+
+    def __call__(self) -> int:
+        self.last = _last_seq(self.c, self.last)
+        return self.last
+
+
+def _wait(
+    target: Callable[[], int], progress: Callable[[], int], stall_s: float
+) -> tuple[int, int]:
+    """Poll until ``progress()`` reaches ``target()`` or stops moving for ``stall_s``;
+    return both as they were last compared."""
+    best, since = progress(), time.monotonic()
+    while (now := progress()) < (goal := target()):
+        if now > best:
+            best, since = now, time.monotonic()
+        elif time.monotonic() - since > stall_s:
+            break
+        time.sleep(0.05)
+    return now, goal
+
+
 def _activity_notices(s: Snapshot) -> int:
     return sum(1 for n in s.notices.values() if n.alert_id is None)
 
 
-def _last_seq(c: httpx.Client) -> int:
-    last = 0
+def _last_seq(c: httpx.Client, last: int = 0) -> int:
     while True:
         r = c.get("/v1/events", params={"since": last})
         r.raise_for_status()
