@@ -230,8 +230,14 @@ class CrashRun:
         for p in self.parties:
             with p.lock:
                 received[p.name] = list(p.received)
+        alerts = self._open_alerts()
         snap = Snapshot(self.server.engine())
+        alerts |= self._open_alerts()
         out = check_store(snap)
+        for n in snap.notices.values():  # an alert's open notice: its alert is open
+            waiting = n.answered_at is None and n.status not in ("superseded", "expired")
+            if n.alert_id is not None and waiting and str(n.alert_id) not in alerts:
+                out.append(f"notice {n.id} ({n.status}): its alert {n.alert_id} is not open")
         out += check_acked(snap, self.ctx.acked, self.ids)
         out += check_streams(snap, received, self.ids)
         for n in snap.notices.values():  # confirmed (200): delivered, for good
@@ -251,6 +257,16 @@ class CrashRun:
         s.notices = len(snap.notices)
         s.ledger_entries = len(snap.ledger)
         return [f"round {self.ctx.round}: {f}" for f in out]
+
+    def _open_alerts(self) -> set[str]:
+        """The ids of the alerts the hub has open (as each party lists them)."""
+        out = set()
+        with httpx.Client(base_url=self.server.url, timeout=20.0) as c:
+            for p in self.parties:
+                r = c.get("/v1/alerts", headers={"Authorization": f"Bearer {p.token}"})
+                r.raise_for_status()
+                out |= {a["id"] for a in r.json() if a.get("id")}
+        return out
 
     def _through_api(self) -> list[str]:
         """This round's acknowledged activity writes as their owners read them now."""

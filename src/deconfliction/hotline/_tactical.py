@@ -16,8 +16,9 @@ cycle. Open alerts are listed by ``GET /v1/alerts`` (only those concerning the c
 
 Limits (documented): tracks without an altitude or on the ground are left out (an unknown
 altitude cannot be separated), a track without speed or heading is taken as stationary;
-alerts live in memory (a restart raises the still-current ones again on the first cycle,
-and the ledger keeps what was told).
+alerts live in memory: the first cycle after a start supersedes the unanswered notices of
+the alerts open when the hub stopped or was killed (nothing would clear them), a situation
+still current is raised again from the next reports, and the ledger keeps what was told.
 """
 
 from __future__ import annotations
@@ -188,6 +189,9 @@ class TacticalServices(TrackServices):
         """One cycle: detect, update the alert book, tell and record what changed."""
         st = self._tactical
         with st.lock:  # one cycle at a time
+            if not st.recovered:
+                self._orphaned_alerts()
+                st.recovered = True
             now = self._now()
             tracks = self._trackset(self.fresh_tracks(now))
             cfg = self._config(set(tracks.kinds))
@@ -323,6 +327,26 @@ class TacticalServices(TrackServices):
             )
             events.append(ev)
 
+    def _orphaned_alerts(self) -> int:
+        """Before the first cycle: the alerts open when the hub last stopped (or was
+        killed) left with it — they live in memory — so nothing would ever clear them and
+        their unanswered notices would climb the ladder for a situation the hub no longer
+        follows. Supersede them, as a clearing does; a situation still current is raised
+        again from the next reports. Returns how many notices."""
+        with self.store.read() as tx:  # the common case, none: no write transaction
+            if not tx.open_alert_notices():
+                return 0
+
+        def run(
+            tx: Transaction, now: datetime, events: list[Event], after: list[Callable[[], None]]
+        ) -> int:
+            del after
+            ids = [n.id for n in tx.open_alert_notices()]
+            self._clear(tx, now, events, ids)
+            return len(ids)
+
+        return self._submit(run)
+
     def _alert_summary(
         self, tx: Transaction, a: Alert, body: dict[str, Any], act: Activity | None
     ) -> str:
@@ -380,6 +404,8 @@ class _TacticalState:
         self.ids: dict[tuple[Hashable, ...], UUID] = {}
         self.notices: dict[tuple[Hashable, ...], list[UUID]] = {}
         self.volumes: VolumeSet | None = None
+        self.recovered = False
+        """Whether the alerts of an earlier run were dealt with (:meth:`_orphaned_alerts`)."""
         self.generation = -1
         self.built_at: datetime | None = None
         """The hub time the volume set was built for (rebuilt as the horizon moves on)."""
