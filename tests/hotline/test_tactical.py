@@ -246,3 +246,20 @@ def test_a_restart_supersedes_the_notices_of_the_alerts_it_forgot(tmp_path: Path
     _report(again, green, _track(again, green, "G1", *HERE))  # the situation still holds
     assert h2.tactical_tick().raised == 1
     h2.store.close()
+
+
+def test_a_node_among_several_leaves_the_open_alerts_of_the_others(tmp_path: Path) -> None:
+    """With several nodes on one store each engine holds its own alerts: a node that starts
+    must not take the others' open alerts for orphans."""
+    hub = make_hub(tmp_path)
+    blue, green = hub.party("Blue"), hub.party("Green")
+    hub.hotline.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))
+    assert hub.hotline.tactical_tick().raised == 1  # the first node's alert, open
+    other = make_hub(tmp_path, admin_secret=hub.admin_secret)
+    other.hotline.sole_tactical_node = False
+    other.hotline.tactical_tick()
+    statuses = {x.status for x in other.hotline.list_notices(green) if x.alert_id}
+    assert statuses == {NoticeStatus.QUEUED}
+    other.hotline.store.close()
+    hub.hotline.store.close()

@@ -17,8 +17,9 @@ cycle. Open alerts are listed by ``GET /v1/alerts`` (only those concerning the c
 Limits (documented): tracks without an altitude or on the ground are left out (an unknown
 altitude cannot be separated), a track without speed or heading is taken as stationary;
 alerts live in memory: the first cycle after a start supersedes the unanswered notices of
-the alerts open when the hub stopped or was killed (nothing would clear them), a situation
-still current is raised again from the next reports, and the ledger keeps what was told.
+the alerts open when the hub stopped or was killed (nothing would clear them; unless
+several nodes share the store, see ``sole_tactical_node``), a situation still current is
+raised again from the next reports, and the ledger keeps what was told.
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ class TacticalServices(TrackServices):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tactical = _TacticalState()
+        self.sole_tactical_node = True
+        """Whether this hub's tactical engine is the only one on its store: then the alerts
+        open when it last stopped were its own, and its first cycle supersedes their
+        unanswered notices (:meth:`_orphaned_alerts`). Set it False when several nodes
+        share the store, each with its own engine: another node's open alerts are not
+        orphans."""
 
     def _config(self, kinds: set[str]) -> TacticalConfig:
         """The cycle's settings: the policy's look-ahead; separation minima per pair of
@@ -190,7 +197,8 @@ class TacticalServices(TrackServices):
         st = self._tactical
         with st.lock:  # one cycle at a time
             if not st.recovered:
-                self._orphaned_alerts()
+                if self.sole_tactical_node:
+                    self._orphaned_alerts()
                 st.recovered = True
             now = self._now()
             tracks = self._trackset(self.fresh_tracks(now))
