@@ -14,7 +14,8 @@ conflicts, notices, stream events and ledger facts together, so after any crash:
 * each party's stream is seqs 1..N (N = its ``last_seq``); each notice is in its
   recipient's stream exactly once, as the event its row names; a delivery is told once;
 * the ledger's seqs are 1..N with the head at N, one ``activity.*`` fact per version, and
-  each notice's receipt names a ``notice.sent`` entry.
+  each notice's receipt names a ``notice.sent`` entry;
+* the change feed's seqs are consecutive and every activity is in it.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class Snapshot:
             self.ledger = _rows(conn, "ledger", "seq", "type")
             head = _rows(conn, "ledger_head", "seq")
             self.ledger_head = head[0].seq if head else 0
+            self.changes = _rows(conn, "changes", "seq", "kind", "object_id")
             self.idempotency = {
                 (r.party_id, r.key): r.result
                 for r in _rows(conn, "idempotency", "party_id", "key", "result")
@@ -227,6 +229,16 @@ def check_store(s: Snapshot) -> list[str]:
             out.append(f"notice {n.id}: at level {n.level}, escalations {steps}")
         if n.receipt is not None and ledger.get(n.receipt["seq"]) not in _NOTICE_FACTS:
             out.append(f"notice {n.id}: receipt seq {n.receipt['seq']} is not its sending")
+    # the change feed other nodes follow: seqs consecutive (only the oldest are pruned),
+    # every activity noted, never more often than it has versions
+    seqs = sorted(c.seq for c in s.changes)
+    if seqs and seqs != list(range(seqs[0], seqs[-1] + 1)):
+        out.append(f"change feed: seqs {seqs[0]}..{seqs[-1]} with gaps ({len(seqs)} rows)")
+    noted = Counter(c.object_id for c in s.changes if c.kind == "activity")
+    pruned = bool(seqs) and seqs[0] > 1
+    for aid, vs in by_activity.items():
+        if noted[aid] > len(vs) or (not pruned and not noted[aid]):
+            out.append(f"change feed: activity {aid} noted {noted[aid]} times, {len(vs)} versions")
     for (party, key), ref in s.idempotency.items():
         if "version" in ref and (UUID(ref["id"]), int(ref["version"])) not in s.versions:
             out.append(f"idempotency {party}/{key}: names {ref['id']} v{ref['version']}, absent")
