@@ -23,7 +23,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help install lock lock-upgrade lint audit test fuzz demo bench soak soak-load postgresql nats postgis chromium vendor fmt clean distclean
+.PHONY: help install lock lock-upgrade lint audit test fuzz demo bench soak soak-load soak-crash postgresql nats postgis chromium vendor fmt clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -102,9 +102,9 @@ test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ an
 	exit $$status
 
 SOAK_ARGS ?=
-soak: soak-load  ## every soak run (pass options to bench/soak.py in SOAK_ARGS=...)
+soak: soak-load soak-crash  ## every soak run: nominal load for 30 min, then kill -9 rounds
 
-soak-load: $(STAMP)  ## 30 minutes at nominal load with live tracks: memory, fds and latency drift
+soak-load: $(STAMP)  ## 30 min at nominal load with live tracks (options: SOAK_ARGS=...)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 # The long fuzz run (`make test` runs tests/fuzz with few examples): schemathesis against the
@@ -185,6 +185,13 @@ vendor:  ## re-vendor the console's map library and basemap from npm (web/packag
 
 bench: $(STAMP) postgis  ## run the strategic benchmark (pass options in BENCH_ARGS=...)
 	$(BIN)/python bench/strategic.py $(BENCH_ARGS)
+
+# Long runs, beside `make test` (which runs a few rounds of each). SOAK_CRASH_ARGS passes
+# options to bench/crash.py (e.g. --rounds 100 --ops 300 --seed 7, or --postgres).
+SOAK_CRASH_ARGS ?=
+
+soak-crash: $(STAMP) postgresql  ## kill -9 the hub in many rounds of mixed load; check, summarise
+	$(BIN)/python bench/crash.py $(SOAK_CRASH_ARGS)
 
 # --- housekeeping -----------------------------------------------------------------------------
 

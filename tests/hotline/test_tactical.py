@@ -5,6 +5,7 @@ escalated like any notice when nobody answers."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from deconfliction.model import (
     Track,
     TrackSource,
 )
-from tests.hotline.conftest import Hub, circle, draft
+from tests.hotline.conftest import Hub, circle, draft, make_hub
 
 HERE = (2.0, 50.0)
 
@@ -210,3 +211,55 @@ def test_the_look_ahead_comes_from_the_policy(tmp_path: Any) -> None:
     assert h.tactical_tick().raised == 1  # 20 s away
     with pytest.raises(InvalidPolicy):
         Policy.from_toml("[tracks]\nlookahead_s = 900\n")
+
+
+def test_a_restart_supersedes_the_notices_of_the_alerts_it_forgot(tmp_path: Path) -> None:
+    """Alerts live in memory: the alerts open when the hub stopped (or was killed) are
+    never cleared by the next run, so their unanswered notices would climb the ladder for
+    a situation nobody follows. The first cycle of the next run supersedes them (and tells
+    the recipients); an answered one stays as it was; a current situation is raised anew."""
+    hub = make_hub(tmp_path)
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))  # inside Blue's area
+    assert h.tactical_tick().raised == 1
+    first = [x for x in h.list_notices(blue) + h.list_notices(green) if x.alert_id]
+    assert len(first) == 2
+    h.acknowledge(blue, next(x.id for x in first if x.recipient == blue.party_id))
+    h.store.close()  # the hub stops with the alert open
+
+    again = make_hub(tmp_path, admin_secret=hub.admin_secret)
+    again.clock.t = hub.clock.t + timedelta(seconds=5)
+    h2 = again.hotline
+    assert h2.tactical_tick().raised == 0  # no track yet: nothing to detect
+    by_id = {x.id: x for x in h2.list_notices(blue) + h2.list_notices(green)}
+    got = {x.recipient: by_id[x.id].status for x in first}
+    assert got == {
+        blue.party_id: NoticeStatus.ACKNOWLEDGED,  # answered: kept
+        green.party_id: NoticeStatus.SUPERSEDED,  # would have climbed Green's ladder
+    }
+    told = [e for e in again.sink.events if e.type == "notice.superseded"]
+    assert [e.party_id for e in told] == [green.party_id]
+    assert h2.tactical_tick().raised == 0  # done once: the next cycle writes nothing
+    assert [e for e in again.sink.events if e.type == "notice.superseded"] == told
+    _report(again, green, _track(again, green, "G1", *HERE))  # the situation still holds
+    assert h2.tactical_tick().raised == 1
+    h2.store.close()
+
+
+def test_a_node_among_several_leaves_the_open_alerts_of_the_others(tmp_path: Path) -> None:
+    """With several nodes on one store each engine holds its own alerts: a node that starts
+    must not take the others' open alerts for orphans."""
+    hub = make_hub(tmp_path)
+    blue, green = hub.party("Blue"), hub.party("Green")
+    hub.hotline.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    _report(hub, green, _track(hub, green, "G1", *HERE))
+    assert hub.hotline.tactical_tick().raised == 1  # the first node's alert, open
+    other = make_hub(tmp_path, admin_secret=hub.admin_secret)
+    other.hotline.sole_tactical_node = False
+    other.hotline.tactical_tick()
+    statuses = {x.status for x in other.hotline.list_notices(green) if x.alert_id}
+    assert statuses == {NoticeStatus.QUEUED}
+    other.hotline.store.close()
+    hub.hotline.store.close()

@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from deconfliction.errors import InvalidInput, NotFound
 from deconfliction.geo import Circle, TimeWindow
-from deconfliction.model import ActivityState, NoticeStatus, Role, SiteState
+from deconfliction.model import (
+    ActivityState,
+    DeliveryChannel,
+    Notice,
+    NoticeStatus,
+    Role,
+    SiteState,
+)
 from deconfliction.store import (
     IntegrityViolation,
     SqlStore,
@@ -392,6 +399,23 @@ def test_notices_current_only_recipient_and_order(store: SqlStore) -> None:
         assert tx.list_notices(blue) == [about_b, to_blue]
         assert tx.list_notices(blue, activity_id=a.id) == [to_blue]
         assert tx.list_notices(blue, limit=1) == [about_b]
+
+
+def test_open_alert_notices_unanswered_and_not_final(store: SqlStore) -> None:
+    blue, red, a, _, _ = _conflict_world(store)
+
+    def alert(recipient: UUID, h: float) -> Notice:
+        return f.notice(recipient, a, sent_h=h, reason="alert", alert_id=uuid4())
+
+    waiting, seen = alert(red, -3), alert(blue, -2).delivered(f.at(-1.9), DeliveryChannel.CLIENT)
+    answered = alert(blue, -1).answer(f.at(-0.5))
+    gone, lapsed = alert(red, -1).superseded(f.at(-0.5)), alert(red, -1).expired(f.at(2))
+    assert (lapsed.status, answered.status) == (NoticeStatus.EXPIRED, NoticeStatus.ACKNOWLEDGED)
+    with store.transaction() as tx:
+        for i, n in enumerate((waiting, seen, answered, gone, lapsed, f.notice(red, a))):
+            tx.add_notice(n, event_seq=i + 1)
+    with store.transaction() as tx:
+        assert {n.id for n in tx.open_alert_notices()} == {waiting.id, seen.id}
 
 
 def test_notice_stats_pairs_filters_and_durations(store: SqlStore) -> None:

@@ -96,7 +96,9 @@ def build_hotline(settings: Settings, bus: Bus, clock: Clock | None = None) -> H
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the hub key lives there
     store = open_store(settings.effective_database_url())
     ledger = Ledger.open(settings.data_dir)
-    return Hotline(store, policy, clock=clock, sink=bus, recorder=ledger)
+    hotline = Hotline(store, policy, clock=clock, sink=bus, recorder=ledger)
+    hotline.sole_tactical_node = settings.bus_url is None  # several nodes: each its alerts
+    return hotline
 
 
 def _progress_bar(enabled: bool) -> Any:

@@ -369,6 +369,11 @@ class Transaction(Protocol):
         (not expired or superseded yet): oldest deadline first."""
         ...
 
+    def open_alert_notices(self) -> list[Notice]:
+        """Notices of tactical alerts that have no answer and are not superseded or
+        expired (the alerts themselves live in memory)."""
+        ...
+
     # disclosures of protected sites
     def add_disclosure(self, disclosure: Disclosure) -> None: ...
     def list_disclosures(

@@ -16,8 +16,10 @@ cycle. Open alerts are listed by ``GET /v1/alerts`` (only those concerning the c
 
 Limits (documented): tracks without an altitude or on the ground are left out (an unknown
 altitude cannot be separated), a track without speed or heading is taken as stationary;
-alerts live in memory (a restart raises the still-current ones again on the first cycle,
-and the ledger keeps what was told).
+alerts live in memory: the first cycle after a start supersedes the unanswered notices of
+the alerts open when the hub stopped or was killed (nothing would clear them; unless
+several nodes share the store, see ``sole_tactical_node``), a situation still current is
+raised again from the next reports, and the ledger keeps what was told.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ class TacticalServices(TrackServices):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tactical = _TacticalState()
+        self.sole_tactical_node = True
+        """Whether this hub's tactical engine is the only one on its store: then the alerts
+        open when it last stopped were its own, and its first cycle supersedes their
+        unanswered notices (:meth:`_orphaned_alerts`). Set it False when several nodes
+        share the store, each with its own engine: another node's open alerts are not
+        orphans."""
 
     def _config(self, kinds: set[str]) -> TacticalConfig:
         """The cycle's settings: the policy's look-ahead; separation minima per pair of
@@ -188,6 +196,10 @@ class TacticalServices(TrackServices):
         """One cycle: detect, update the alert book, tell and record what changed."""
         st = self._tactical
         with st.lock:  # one cycle at a time
+            if not st.recovered:
+                if self.sole_tactical_node:
+                    self._orphaned_alerts()
+                st.recovered = True
             now = self._now()
             tracks = self._trackset(self.fresh_tracks(now))
             cfg = self._config(set(tracks.kinds))
@@ -323,6 +335,26 @@ class TacticalServices(TrackServices):
             )
             events.append(ev)
 
+    def _orphaned_alerts(self) -> int:
+        """Before the first cycle: the alerts open when the hub last stopped (or was
+        killed) left with it — they live in memory — so nothing would ever clear them and
+        their unanswered notices would climb the ladder for a situation the hub no longer
+        follows. Supersede them, as a clearing does; a situation still current is raised
+        again from the next reports. Returns how many notices."""
+        with self.store.read() as tx:  # the common case, none: no write transaction
+            if not tx.open_alert_notices():
+                return 0
+
+        def run(
+            tx: Transaction, now: datetime, events: list[Event], after: list[Callable[[], None]]
+        ) -> int:
+            del after
+            ids = [n.id for n in tx.open_alert_notices()]
+            self._clear(tx, now, events, ids)
+            return len(ids)
+
+        return self._submit(run)
+
     def _alert_summary(
         self, tx: Transaction, a: Alert, body: dict[str, Any], act: Activity | None
     ) -> str:
@@ -380,6 +412,8 @@ class _TacticalState:
         self.ids: dict[tuple[Hashable, ...], UUID] = {}
         self.notices: dict[tuple[Hashable, ...], list[UUID]] = {}
         self.volumes: VolumeSet | None = None
+        self.recovered = False
+        """Whether the alerts of an earlier run were dealt with (:meth:`_orphaned_alerts`)."""
         self.generation = -1
         self.built_at: datetime | None = None
         """The hub time the volume set was built for (rebuilt as the horizon moves on)."""

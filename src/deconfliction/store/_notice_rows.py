@@ -64,6 +64,17 @@ class NoticeRows(Executor):
         params = {"b_now": utc(now, "now"), "b_limit": limit}
         return [codec.notice_from_row(r) for r in self._all(DUE, "notices due", params)]
 
+    def open_alert_notices(self) -> list[Notice]:
+        """Notices of tactical alerts with no answer, not superseded or expired, by seq."""
+        c = notices.c
+        final = [NoticeStatus.SUPERSEDED.value, NoticeStatus.EXPIRED.value]
+        stmt = (
+            sa.select(notices)
+            .where(c.alert_id.is_not(None), c.answered_at.is_(None), c.status.not_in(final))
+            .order_by(c.recipient, c.event_seq)
+        )
+        return [codec.notice_from_row(r) for r in self._all(stmt, "open alert notices")]
+
     def update_notice(self, notice: Notice) -> None:
         """Replace a stored notice (raises :class:`NotFound` if there is none)."""
         stmt, params = update_by_id(notices, codec.notice_row(notice))
