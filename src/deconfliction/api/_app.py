@@ -29,6 +29,7 @@ from deconfliction.api import (
     _routes_tracks,
     _routes_webhooks,
 )
+from deconfliction.api._admission import Admission, AdmissionControl
 from deconfliction.api._bodylimit import BodyLimit
 from deconfliction.api._logging import AccessLog
 from deconfliction.api._problems import install_problem_handlers, problem
@@ -300,6 +301,12 @@ def create_app(
             "status": "ready",
             "volumes": request.app.state.hotline.index.volume_count,
         }
+        adm = request.app.state.admission
+        body["admission"] = {
+            "writes_in_flight": adm.in_flight,
+            "max_writes_in_flight": adm.max_in_flight,
+            "refused": adm.refused,
+        }
         stats = getattr(bus, "stats", None)  # the NATS bus's counters (a down link: still ready)
         if stats is not None:
             body["bus"] = {"node": settings.node_name} | stats.as_dict()
@@ -310,6 +317,8 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         paths={"/v1/tracks": settings.max_track_body_bytes},
     )
+    app.state.admission = Admission(settings.max_writes_in_flight)
+    app.add_middleware(AdmissionControl, admission=app.state.admission)
     install_security(app, settings)
     app.add_middleware(AccessLog)
     return app

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     """Requests per second per party (0: no limit); above it, 429 with Retry-After."""
     rate_limit_burst: float = Field(default=400.0, ge=1)
     """How many requests a party may send at once before the rate applies."""
+    max_writes_in_flight: int = Field(default=64, ge=1, le=100_000)
+    """Writes the hub takes on at once; beyond it, a write is admitted only within its
+    client's fair share of this, else 429 with Retry-After (admission control)."""
     rate_limit_anonymous_per_s: float = Field(default=100.0, ge=0)
     """Requests per second per client address without a valid token (public routes, the
     console's files, refused tokens); 0: no limit."""
