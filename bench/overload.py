@@ -153,11 +153,13 @@ async def open_loop(url: str, meta: dict[str, Any], ph: Phase, seconds: float, t
         at = datetime.now(UTC).isoformat()
         batch = [
             {"key": f"OVL{i:05d}", "time": at, "lat": 40.0 + (i % 50) * 0.2,
-             "lon": 10.0 + (i // 50) * 0.2 + k * 0.001, "altitude_ft": 20_000.0}
+             "lon": 10.0 + (i // 50) * 0.2 + k * 0.001, "altitude_ft": 20_000.0}  # ~85 m/s
             for i in range(tracks)
         ]  # fmt: skip
         try:
-            r = await clients[names[k % 4]].post("/v1/tracks", json={"tracks": batch})
+            r = await clients[names[0]].post(
+                "/v1/tracks", json={"tracks": batch}
+            )  # one party's fleet
         except httpx.HTTPError as exc:
             ph.other[type(exc).__name__] = ph.other.get(type(exc).__name__, 0) + 1
             return
@@ -172,8 +174,8 @@ async def open_loop(url: str, meta: dict[str, Any], ph: Phase, seconds: float, t
         await asyncio.sleep(max(0.0, start + i / ph.offered_per_s - time.perf_counter()))
         tasks.append(asyncio.create_task(one(i)))
         ph.sent += 1
-        if tracks and i % max(1, int(ph.offered_per_s)) == 0:
-            tasks.append(asyncio.create_task(track_batch(i)))
+        if tracks and i % max(1, int(ph.offered_per_s)) == 0:  # one batch a second
+            tasks.append(asyncio.create_task(track_batch(i // max(1, int(ph.offered_per_s)))))
     await asyncio.gather(*tasks)
     for c in clients.values():
         await c.aclose()
