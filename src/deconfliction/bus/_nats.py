@@ -392,6 +392,7 @@ class NatsBus:
         events = []
         for m in msgs:
             if (m.headers or {}).get(NODE_HEADER) == self.node_name:
+                self.stats.own_skipped += 1
                 continue
             try:
                 events.append(decode_event(m.data))

@@ -64,6 +64,9 @@ class BusStats:
     """Events dropped from a full outbox (other nodes' listeners re-read the store)."""
     received: int = 0
     """Events from other nodes handed to this node's listeners."""
+    own_skipped: int = 0
+    """This node's own events read back from the stream and skipped (its listeners had
+    them at once)."""
     outbox: int = 0
     """Events waiting to be published."""
     resyncs: int = 0
