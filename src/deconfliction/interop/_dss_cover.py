@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Geod, Transformer
 
 from deconfliction.geo import Circle, Footprint, Volume4D
+from deconfliction.interop._dss_volumes import far_apart
 
 __all__ = ["COVER_TOLERANCE_M", "covers"]
 
@@ -68,7 +69,7 @@ def covers(subscription: Sequence[Volume4D], intent: Sequence[Volume4D]) -> bool
 
 def _area_covered(target: Footprint, areas: Sequence[Footprint]) -> bool:
     lon0, lat0 = target.centre
-    near = [a for a in areas if _may_meet(target, a)]
+    near = [a for a in areas if not far_apart(target, a)]
     if not near:
         return False
     crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m")
@@ -85,14 +86,6 @@ def _area_covered(target: Footprint, areas: Sequence[Footprint]) -> bool:
         outline = _projected(target, to_plane)
     union = shapely.union_all([_projected(a, to_plane) for a in near])
     return bool(union.buffer(COVER_TOLERANCE_M).covers(outline))
-
-
-def _may_meet(a: Footprint, b: Footprint) -> bool:
-    """Whether two footprints can share a point: their centres no further apart than the
-    sum of their radii (each a bound of the distance from the centre to the boundary)."""
-    (lon1, lat1), (lon2, lat2) = a.centre, b.centre
-    _, _, d = _GEOD.inv(lon1, lat1, lon2, lat2)
-    return bool(d <= a.radius_m + b.radius_m + 1_000.0)
 
 
 def _projected(fp: Footprint, to_plane: Transformer) -> shapely.Polygon:

@@ -29,7 +29,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.errors import InvalidInput
-from deconfliction.geo import AltitudeBand, Circle, Polygon, TimeWindow, Volume4D, overlap
+from deconfliction.geo import (
+    AltitudeBand,
+    Circle,
+    Footprint,
+    Polygon,
+    TimeWindow,
+    Volume4D,
+    overlap,
+)
 
 __all__ = [
     "ALTITUDE_RANGE_M",
@@ -40,6 +48,7 @@ __all__ = [
     "bounds",
     "extents_json",
     "extents_meet",
+    "far_apart",
     "parse_time",
     "time_json",
     "to_volume",
@@ -168,18 +177,18 @@ def to_volume(
 _EARTH_R_M = 6_371_008.8
 
 
-def _far_apart(a: Volume4D, b: Volume4D) -> bool:
-    """Whether the footprints certainly do not meet: their centres are further apart than
+def far_apart(a: Footprint, b: Footprint) -> bool:
+    """Whether two footprints certainly do not meet: their centres are further apart than
     the sum of their radii (each an upper bound of the geodesic distance from the centre)
     with a margin of 1 % + 1 km that covers the sphere's error against the ellipsoid."""
-    (lon1, lat1), (lon2, lat2) = a.footprint.centre, b.footprint.centre
+    (lon1, lat1), (lon2, lat2) = a.centre, b.centre
     p1, p2 = math.radians(lat1), math.radians(lat2)
     h = (
         math.sin((p2 - p1) / 2) ** 2
         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     d = 2 * _EARTH_R_M * math.asin(math.sqrt(min(1.0, max(0.0, h))))
-    reach = a.footprint.radius_m + b.footprint.radius_m
+    reach = a.radius_m + b.radius_m
     return d > reach * 1.01 + 1_000.0
 
 
@@ -196,7 +205,7 @@ def extents_meet(a: Sequence[Volume4D], b: Sequence[Volume4D]) -> bool:
     """
     for va in a:
         for vb in b:
-            if not _far_apart(va, vb) and overlap(va, vb) is not None:
+            if not far_apart(va.footprint, vb.footprint) and overlap(va, vb) is not None:
                 return True
     return False
 
