@@ -40,24 +40,34 @@ STREAM = "DECONFLICTION"
 LEASE_S = 2.0
 
 
-def node(data: Path, name: str, pg_url: str, nats_url: str) -> Hub:
+def node(
+    data: Path, name: str, pg_url: str, nats_url: str, env: dict[str, str] | None = None
+) -> Hub:
     """A hub node sharing ``data`` (the hub key) with the others; its own log file."""
-    env = FAST | {
-        "DECONFLICTION_BUS_URL": nats_url,
-        "DECONFLICTION_NODE_NAME": name,
-        "DECONFLICTION_BUS_LEASE_S": str(LEASE_S),
-    }
+    env = (
+        FAST
+        | (env or {})
+        | {
+            "DECONFLICTION_BUS_URL": nats_url,
+            "DECONFLICTION_NODE_NAME": name,
+            "DECONFLICTION_BUS_LEASE_S": str(LEASE_S),
+        }
+    )
     hub = Hub(data, env=env, database_url=pg_url)
     hub.log_path = data / f"{name}.log"
     return hub
 
 
 @contextmanager
-def two_nodes(pg_url: str, nats_url: str) -> Iterator[tuple[Hub, Hub, dict[str, Party]]]:
-    """Nodes ``node-a`` and ``node-b`` (started), the four parties made on A."""
+def two_nodes(
+    pg_url: str, nats_url: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[Hub, Hub, dict[str, Party]]]:
+    """Nodes ``node-a`` and ``node-b`` (started; ``env``: more settings for both), the four
+    parties made on A."""
     with data_dir("nodes") as data:
         admin = bootstrap(data, pg_url)
-        a, b = node(data, "node-a", pg_url, nats_url), node(data, "node-b", pg_url, nats_url)
+        a = node(data, "node-a", pg_url, nats_url, env)
+        b = node(data, "node-b", pg_url, nats_url, env)
         a.admin = b.admin = admin
         a.start()
         b.start()

@@ -88,6 +88,7 @@ def open_bus(settings: Settings) -> Bus:
         subject=settings.bus_subject,
         max_age_s=settings.bus_max_age_s,
         lease_s=settings.bus_lease_s,
+        track_subject=settings.bus_track_subject,
     )
 
 
@@ -99,6 +100,9 @@ def build_hotline(settings: Settings, bus: Bus, clock: Clock | None = None) -> H
     ledger = Ledger.open(settings.data_dir)
     hotline = Hotline(store, policy, clock=clock, sink=bus, recorder=ledger)
     hotline.sole_tactical_node = settings.bus_url is None  # several nodes: each its alerts
+    exchange = getattr(bus, "tracks", None)  # the NATS bus: the tactical engine shards
+    if exchange is not None:
+        hotline.shard_tracks(exchange, settings.shard_size_km)
     return hotline
 
 
@@ -310,6 +314,11 @@ def create_app(
         stats = getattr(bus, "stats", None)  # the NATS bus's counters (a down link: still ready)
         if stats is not None:
             body["bus"] = {"node": settings.node_name} | stats.as_dict()
+        tactical = request.app.state.hotline.tactical_status()
+        exchange = getattr(bus, "tracks", None)
+        if exchange is not None:
+            tactical |= {"exchange_counts": exchange.stats.as_dict()}
+        body["tactical"] = tactical
         return JSONResponse(body)
 
     app.add_middleware(

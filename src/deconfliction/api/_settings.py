@@ -128,7 +128,18 @@ class Settings(BaseSettings):
     every listener re-reads it on a gap)."""
     bus_lease_s: float = Field(default=15.0, ge=1, le=600)
     """A webhook is delivered by one node at a time, holding a lease it renews every
-    third of this; when that node dies another takes over at most this long after."""
+    third of this; when that node dies another takes over at most this long after. The
+    same for the tactical engine's shard cells: a node that stops renewing its membership
+    this long is taken as gone and its cells move."""
+    bus_track_subject: str = Field(
+        default="deconfliction.tracks", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    """The subject prefix of live tracks between the nodes (core NATS, not stored): the
+    reports near shard cell ``N`` go to ``<bus_track_subject>.N``."""
+    shard_size_km: float = Field(default=500.0, ge=10, le=40_000)
+    """The size of the tactical engine's shard cells when several nodes run (each node
+    judges the tracks of the cells it owns; reports are sent to every cell within the
+    separation and look-ahead reach of them). Every node must use the same."""
 
     dss_jwt_keys: str | None = None
     """The ASTM F3548-21 discovery service (``/dss/v1``, served by

@@ -18,6 +18,8 @@ event it may have missed meanwhile. Listeners also re-read on any gap in seqs.
 
 :meth:`NatsBus.claim` takes leases in a JetStream key-value bucket
 (:mod:`deconfliction.bus._leases`): e.g. each webhook is delivered by one node at a time.
+:attr:`NatsBus.tracks` carries live tracks between the nodes by shard cell, and keeps the
+list of live nodes (:mod:`deconfliction.bus._track_link`).
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
+from nats.js.kv import KeyValue
 
 from deconfliction.bus._leases import Leases
 from deconfliction.bus._memory import InProcessBus, Subscription
+from deconfliction.bus._track_link import TrackLink
 from deconfliction.bus._wire import BusStats, decode_event, encode_event, redact
 from deconfliction.hotline import Event
 
@@ -69,6 +73,7 @@ class NatsBus:
         subject: str = "deconfliction.events",
         max_age_s: float = 86_400.0,
         lease_s: float = 15.0,
+        track_subject: str = "deconfliction.tracks",
         outbox_max: int = 100_000,
         start_timeout_s: float = 5.0,
     ) -> None:
@@ -91,6 +96,10 @@ class NatsBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._psub: JetStreamContext.PullSubscription | None = None
+        self.tracks = TrackLink(node_name, track_subject, lease_s)
+        """The track exchange of the sharded tactical engine (membership in the bucket
+        ``<stream>_members``, reports on ``<track_subject>.<cell>``)."""
+        self.tracks.loop = self._loop
         self._closing = False
         self._overflowing = False
         self._main: concurrent.futures.Future[None] | None = None
@@ -179,6 +188,7 @@ class NatsBus:
             with contextlib.suppress(TimeoutError, *_NatsErrors):
                 await asyncio.wait_for(self._flush_outbox(), timeout_s)
             await self._leases.release_all()
+            await self.tracks.leave()
         if self._nc is not None:
             with contextlib.suppress(*_NatsErrors):
                 await self._nc.close()
@@ -207,6 +217,7 @@ class NatsBus:
             asyncio.create_task(self._supervised("publisher", self._publisher)),
             asyncio.create_task(self._supervised("consumer", self._consumer)),
             asyncio.create_task(self._supervised("lease renewal", self._leases.run)),
+            asyncio.create_task(self._supervised("track exchange", self.tracks.run)),
         ]
         self._kick.set()
         self._ready.set()
@@ -236,6 +247,7 @@ class NatsBus:
         )
         self._js = self._nc.jetstream()
         await self._ensure()
+        self.tracks.nc = self._nc
         self.stats.connected = True
 
     async def _ensure(self) -> None:
@@ -252,18 +264,23 @@ class NatsBus:
                 duplicate_window=min(120.0, self.max_age_s),
                 storage=api.StorageType.FILE,
             )
-        bucket = f"{self.stream}_leases"
-        try:
-            kv = await js.key_value(bucket)
-        except nats.js.errors.BucketNotFoundError:
-            kv = await js.create_key_value(bucket=bucket, ttl=self._leases.lease_s, history=1)
-        self._leases.kv = kv
+        self._leases.kv = await self._bucket(js, "leases", self._leases.lease_s)
+        self.tracks.kv = await self._bucket(js, "members", self.tracks.ttl_s)
         self._psub = await js.pull_subscribe(
             f"{self.subject}.*",
             durable=self.node_name,
             stream=self.stream,
             config=self._consumer_config(),
         )
+
+    async def _bucket(self, js: JetStreamContext, name: str, ttl_s: float) -> KeyValue:
+        """The key-value bucket ``<stream>_<name>`` (made if absent): one value per key,
+        removed ``ttl_s`` after it was last written."""
+        bucket = f"{self.stream}_{name}"
+        try:
+            return await js.key_value(bucket)
+        except nats.js.errors.BucketNotFoundError:
+            return await js.create_key_value(bucket=bucket, ttl=ttl_s, history=1)
 
     def _consumer_config(self) -> api.ConsumerConfig:
         return api.ConsumerConfig(

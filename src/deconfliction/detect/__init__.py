@@ -35,7 +35,7 @@ from deconfliction.detect._proximity import (
     Separation,
     detect_proximity,
 )
-from deconfliction.detect._shards import CellSets, ShardGrid, owner, pair_cell
+from deconfliction.detect._shards import CellSets, ShardGrid, alert_cell, owner, pair_cell
 from deconfliction.detect._strategic import (
     Conflict,
     Subject,
@@ -71,6 +71,7 @@ __all__ = [
     "TacticalCycle",
     "TrackSet",
     "VolumeSet",
+    "alert_cell",
     "check_conformance",
     "clearance_needs",
     "detect_conflicts",

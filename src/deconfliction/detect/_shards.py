@@ -50,16 +50,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from deconfliction.detect._alerts import Alert, AlertKind
 from deconfliction.errors import InvalidInput
 from deconfliction.geo._geodesy import E2, GEOD, M_EQUATOR, A
 
-__all__ = ["PAD_M", "PAD_REL", "CellSets", "ShardGrid", "owner", "pair_cell"]
+__all__ = ["PAD_M", "PAD_REL", "CellSets", "ShardGrid", "alert_cell", "owner", "pair_cell"]
 
 Array = NDArray[np.float64]
 Codes = NDArray[np.int64]
@@ -319,6 +320,22 @@ def pair_cell(home_a: int, home_b: int) -> int:
     1007
     """
     return min(int(home_a), int(home_b))
+
+
+def alert_cell(alert: Alert, home_of: Mapping[Hashable, int]) -> int:
+    """The cell whose owner reports ``alert``: the pair cell of a proximity alert's two
+    tracks, the home cell of the (first) track of any other (an incursion or a
+    non-conformance concerns one track; every node holds every volume). ``home_of``
+    maps each track id to its home cell, from the report the cycle used.
+
+    >>> a = Alert(AlertKind.PROXIMITY, ("proximity", "x", "y"), ("P", "Q"), ("x", "y"))
+    >>> alert_cell(a, {"x": 1054, "y": 1007})
+    1007
+    """
+    if alert.kind is AlertKind.PROXIMITY:
+        a, b = alert.tracks[:2]
+        return pair_cell(home_of[a], home_of[b])
+    return int(home_of[alert.tracks[0]])
 
 
 def _weight(cell: int, node: str) -> int:

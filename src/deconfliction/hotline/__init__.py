@@ -40,6 +40,7 @@ from deconfliction.hotline._ports import (
     Recorder,
     Store,
     TokenInfo,
+    TrackExchange,
     Transaction,
 )
 from deconfliction.hotline._results import (
@@ -112,6 +113,7 @@ __all__ = [
     "SystemClock",
     "TimelineEvent",
     "TokenInfo",
+    "TrackExchange",
     "Transaction",
     "WebhookOutbox",
     "WebhookStatus",

@@ -26,6 +26,7 @@ from deconfliction.model import (
     Party,
     ProtectedSite,
     Role,
+    Track,
     Webhook,
     WebhookState,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Recorder",
     "Store",
     "TokenInfo",
+    "TrackExchange",
     "Transaction",
 ]
 
@@ -517,6 +519,31 @@ class EventSink(Protocol):
     """Where committed events go (the bus). Called after the transaction commits."""
 
     def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class TrackExchange(Protocol):
+    """Live tracks between hub nodes, by shard cell (the tactical engine's scale-out, see
+    :mod:`deconfliction.hotline._shard_picture`): each node sends every accepted report
+    to the cells near it, and receives the reports of the cells it owns."""
+
+    node_name: str
+
+    def members(self) -> list[str] | None:
+        """The nodes alive now (this one among them), or None while the exchange is down:
+        then each node watches the tracks it receives itself."""
+        ...
+
+    def send(self, cells: Mapping[int, Sequence[Track]]) -> None:
+        """Hand each cell's reports to whichever node owns it (thread-safe, never waits on
+        the network; reports that cannot be sent are dropped and counted — the next
+        report of a track replaces them)."""
+
+    def own(self, cells: frozenset[int]) -> None:
+        """From now on, receive the reports sent to exactly ``cells``."""
+
+    def drain(self) -> list[tuple[int, list[Track]]]:
+        """The reports received since the last call, each batch with its cell."""
+        ...
 
 
 class Clock(Protocol):

@@ -24,8 +24,9 @@ raised again from the next reports, and the ledger keeps what was told.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -38,15 +39,18 @@ from deconfliction.detect import (
     AlertKind,
     ProximityRules,
     Separation,
+    ShardGrid,
     Subject,
     SubjectKind,
     TacticalConfig,
     TrackSet,
     VolumeSet,
+    alert_cell,
     tactical_cycle,
 )
 from deconfliction.hotline._json import iso, notice_json
-from deconfliction.hotline._ports import Event, Fact, Principal, Transaction
+from deconfliction.hotline._ports import Event, Fact, Principal, TrackExchange, Transaction
+from deconfliction.hotline._shard_picture import ShardedPicture, shard_margin_m
 from deconfliction.hotline._tracks import TrackServices
 from deconfliction.model import (
     MAX_ASSET_SPEED_MPS,
@@ -55,9 +59,12 @@ from deconfliction.model import (
     NoticeReason,
     NoticeStatus,
     Track,
+    TrackBatchResult,
 )
 
 __all__ = ["UPDATE_EVERY_S", "TacticalServices", "TickResult", "alert_json"]
+
+_log = logging.getLogger("deconfliction.tactical")
 
 UNLINKED = "unlinked"
 """The kind of a track that flies for no activity."""
@@ -126,6 +133,60 @@ class TacticalServices(TrackServices):
         unanswered notices (:meth:`_orphaned_alerts`). Set it False when several nodes
         share the store, each with its own engine: another node's open alerts are not
         orphans."""
+        self.picture: ShardedPicture | None = None
+        """This node's share of the tracks when several nodes run (:meth:`shard_tracks`);
+        None: this node sees every track it is given, and only those."""
+
+    def shard_tracks(self, exchange: TrackExchange, size_km: float = 500.0) -> None:
+        """Share the tactical picture with the other nodes through ``exchange``: every
+        accepted report goes to the shard cells near it, and this node judges the tracks
+        of the cells it owns (:mod:`deconfliction.hotline._shard_picture`)."""
+        self.picture = ShardedPicture(exchange, ShardGrid(size_km))
+
+    def _take(self, checked: Sequence[Track | str]) -> TrackBatchResult:
+        result = super()._take(checked)
+        if self.picture is not None and result.accepted:
+            self.picture.route(result.accepted, self._shard_margin_m())
+        return result
+
+    def _shard_margin_m(self) -> float:
+        sep = max(Separation().horizontal_m, self.policy.max_buffers.horizontal_m)
+        return shard_margin_m(sep, self.policy.tracks)
+
+    def _picture_tracks(self, now: datetime) -> tuple[list[Track], frozenset[int] | None]:
+        """The tracks this cycle judges, and the cells whose alerts it reports (None: all —
+        a single node, or the exchange is down and this node judges what it received)."""
+        cutoff = now - timedelta(seconds=self.policy.tracks.stale_after_s)
+        local = self.fresh_tracks(now)
+        if self.picture is None:
+            return local, None
+        watched = self.picture.refresh(now.timestamp(), self.policy.tracks.stale_after_s)
+        if watched is None:
+            if not self._tactical.alone:
+                _log.warning(
+                    "tactical: the track exchange is down; this node judges only the "
+                    "tracks it receives itself until it is back"
+                )
+                self._tactical.alone = True
+            return local, None
+        if self._tactical.alone:
+            _log.info("tactical: the track exchange is back; judging this node's cells")
+            self._tactical.alone = False
+        return self.picture.tracks(cutoff.timestamp()), watched
+
+    def tactical_status(self) -> dict[str, Any]:
+        """How this node's tactical engine is sharded (for ``/readyz``)."""
+        pic = self.picture
+        if pic is None:
+            return {"sharded": False}
+        return {
+            "sharded": True,
+            "exchange": "down" if self._tactical.alone else "up",
+            "members": list(pic.members),
+            "cells_owned": len(pic.owned),
+            "cells_total": len(pic.grid),
+            "reports_sent": pic.sent,
+        }
 
     def _config(self, kinds: set[str]) -> TacticalConfig:
         """The cycle's settings: the policy's look-ahead; separation minima per pair of
@@ -201,11 +262,13 @@ class TacticalServices(TrackServices):
                     self._orphaned_alerts()
                 st.recovered = True
             now = self._now()
-            tracks = self._trackset(self.fresh_tracks(now))
+            picked, watched = self._picture_tracks(now)
+            tracks = self._trackset(picked)
             cfg = self._config(set(tracks.kinds))
             volumes = self._volume_set(st, now, cfg.lookahead_s)
             cycle = tactical_cycle(tracks, volumes, now.timestamp(), cfg)
-            upd = st.book.update(cycle.alerts(), now.timestamp())
+            alerts, elsewhere = self._mine(cycle.alerts(), tracks, watched)
+            upd = st.book.update(alerts, now.timestamp())
             t_now = now.timestamp()
             updated = [
                 a for a in upd.updated if t_now - st.told.get(a.key, -1e18) >= UPDATE_EVERY_S
@@ -220,6 +283,8 @@ class TacticalServices(TrackServices):
                 if kind == "alert.cleared":
                     st.told.pop(a.key, None)
                     st.open.pop(a.key, None)
+                    if a.key in elsewhere:
+                        st.handed_over.add(a.key)
                 else:
                     st.told[a.key] = t_now
                     st.open[a.key] = a
@@ -235,6 +300,24 @@ class TacticalServices(TrackServices):
                 dict(cycle.timings_s),
             )
 
+    def _mine(
+        self, alerts: list[Alert], tracks: TrackSet, watched: frozenset[int] | None
+    ) -> tuple[list[Alert], set[tuple[Hashable, ...]]]:
+        """The alerts this node reports (those of the cells it watches; all when not
+        sharded), and the keys of the others (judged by another node: an alert of this
+        node's that moves there is handed over, not over)."""
+        if watched is None or self.picture is None or not alerts:
+            return alerts, set()
+        homes = self.picture.grid.homes(tracks.lon, tracks.lat).tolist()
+        home_of = dict(zip(tracks.ids.tolist(), homes, strict=True))
+        mine, elsewhere = [], set()
+        for a in alerts:
+            if alert_cell(a, home_of) in watched:
+                mine.append(a)
+            else:
+                elsewhere.add(a.key)
+        return mine, elsewhere
+
     def _tell_alerts(self, st: _TacticalState, changes: list[tuple[str, Alert]]) -> None:
         def run(
             tx: Transaction,
@@ -249,6 +332,9 @@ class TacticalServices(TrackServices):
                     st.ids[a.key] = uuid4()
                 parties = sorted(st.audience[a.key], key=str)
                 body = st.body(a)
+                if kind == "alert.cleared" and a.key in st.handed_over:
+                    st.handed_over.discard(a.key)
+                    body["handed_over"] = True  # another node judges it now
                 if kind == "alert.raised":
                     st.notices[a.key] = self._raise(tx, now, events, a, body, parties)
                     continue
@@ -412,6 +498,11 @@ class _TacticalState:
         self.ids: dict[tuple[Hashable, ...], UUID] = {}
         self.notices: dict[tuple[Hashable, ...], list[UUID]] = {}
         self.volumes: VolumeSet | None = None
+        self.handed_over: set[tuple[Hashable, ...]] = set()
+        """Alerts cleared here because another node now judges them (their cell moved)."""
+        self.alone = False
+        """Whether the track exchange was down at the last cycle (this node judging only
+        the tracks it receives itself)."""
         self.recovered = False
         """Whether the alerts of an earlier run were dealt with (:meth:`_orphaned_alerts`)."""
         self.generation = -1

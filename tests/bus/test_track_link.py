@@ -1,0 +1,162 @@
+"""The track exchange between nodes (``NatsBus.tracks``) against a real ``nats-server -js``:
+membership (joins at once, a clean stop leaves at once, a silent node lapses after the
+TTL), reports reach exactly the nodes subscribed to their cell and are read back whole,
+big batches are chunked, a malformed message is counted and skipped, and with NATS down
+the exchange says so (None) and drops reports instead of blocking."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+import nats
+
+from deconfliction.bus import NatsBus
+from deconfliction.bus._track_link import CHUNK
+from deconfliction.model import Track
+from tests.natsserver import NatsServer
+
+T = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def bus(server: NatsServer, node: str, lease_s: float = 3.0) -> NatsBus:
+    return NatsBus(
+        server.url,
+        node_name=node,
+        stream="TEST",
+        subject="test.events",
+        track_subject="test.tracks",
+        lease_s=lease_s,
+    )
+
+
+def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def track(k: int, party: int = 1) -> Track:
+    return Track(
+        f"k{k}",
+        UUID(int=party),
+        "own",
+        T,
+        48.0 + k * 1e-4,
+        2.0,
+        1000.0,
+        ground_speed_mps=100.0,
+        track_deg=90.0,
+        callsign=f"C{k}",
+    )
+
+
+def received(b: NatsBus, want: int, timeout: float = 10.0) -> list[tuple[int, list[Track]]]:
+    got: list[tuple[int, list[Track]]] = []
+    deadline = time.monotonic() + timeout
+    while sum(len(x) for _, x in got) < want and time.monotonic() < deadline:
+        got.extend(b.tracks.drain())
+        time.sleep(0.02)
+    time.sleep(0.2)  # nothing more (no duplicates)
+    got.extend(b.tracks.drain())
+    return got
+
+
+def test_membership_join_leave_and_lapse(nats_server: NatsServer) -> None:
+    a, b = bus(nats_server, "a", lease_s=2.0), bus(nats_server, "b", lease_s=2.0)
+    a.start()
+    b.start()
+    try:
+        until(lambda: a.tracks.members() == ["a", "b"] and b.tracks.members() == ["a", "b"])
+        b.close()  # a clean stop: gone at once, not after the TTL
+        until(lambda: a.tracks.members() == ["a"], timeout=1.9)
+
+        # a node that puts its membership once and goes silent (killed) lapses after the
+        # bucket's TTL
+        async def ghost() -> None:
+            nc = await nats.connect(nats_server.url)
+            kv = await nc.jetstream().key_value("TEST_members")
+            await kv.put("ghost", b"1")
+            await nc.close()
+
+        asyncio.run(ghost())
+        until(lambda: a.tracks.members() == ["a", "ghost"])
+        t0 = time.monotonic()
+        until(lambda: a.tracks.members() == ["a"], timeout=10.0)
+        assert time.monotonic() - t0 < 2.0 + 2.0
+    finally:
+        a.close()
+
+
+def test_reports_reach_the_nodes_of_their_cell_whole_and_chunked(
+    nats_server: NatsServer,
+) -> None:
+    a, b = bus(nats_server, "a"), bus(nats_server, "b")
+    a.start()
+    b.start()
+    try:
+        a.tracks.own(frozenset({1, 2}))
+        b.tracks.own(frozenset({2, 3}))
+        until(lambda: a.tracks.stats.cells_subscribed == 2 == b.tracks.stats.cells_subscribed)
+        sent = {
+            1: [track(0)],
+            2: [track(k) for k in range(1, 4)],
+            3: [track(9, party=2)],
+            4: [track(8)],
+        }
+        a.tracks.send(sent)
+        got_a, got_b = received(a, 4), received(b, 4)
+        assert sorted((c, x) for c, batch in got_a for x in [tuple(batch)]) == [
+            (1, (sent[1][0],)),
+            (2, tuple(sent[2])),
+        ]
+        assert sorted((c, tuple(x)) for c, x in got_b) == [(2, tuple(sent[2])), (3, tuple(sent[3]))]
+        assert a.tracks.stats.sent == 6  # cell 4 has nobody: sent, received by none
+        # a batch bigger than one message
+        big = [track(k) for k in range(CHUNK * 2 + 5)]
+        b.tracks.send({3: big})
+        got = received(b, len(big))
+        assert [t for _, batch in got for t in batch] == big
+        assert len(got) == 3
+
+        # a malformed message on a track subject: counted, skipped, the link goes on
+        async def junk() -> None:
+            nc = await nats.connect(nats_server.url)
+            await nc.publish("test.tracks.3", b'[["x"]]')
+            await nc.publish("test.tracks.3", b"not json")
+            await nc.close()
+
+        asyncio.run(junk())
+        until(lambda: b.tracks.stats.malformed == 2)
+        a.tracks.send({3: [track(7)]})
+        assert [t for _, x in received(b, 1) for t in x] == [track(7)]
+        # a cell no longer owned is no longer received
+        b.tracks.own(frozenset({2}))
+        until(lambda: b.tracks.stats.cells_subscribed == 1)
+        a.tracks.send({3: [track(6)]})
+        time.sleep(0.3)
+        assert b.tracks.drain() == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_with_nats_down_members_is_none_and_reports_are_dropped(nats_server: NatsServer) -> None:
+    a = bus(nats_server, "a")
+    a.start()
+    try:
+        until(lambda: a.tracks.members() == ["a"])
+        nats_server.stop()
+        until(lambda: a.tracks.members() is None)
+        t0 = time.monotonic()
+        a.tracks.send({1: [track(k) for k in range(10)]})
+        assert time.monotonic() - t0 < 0.5  # never waits on the network
+        assert a.tracks.stats.dropped == 10
+        nats_server.start()
+        until(lambda: a.tracks.members() == ["a"], timeout=20.0)
+    finally:
+        a.close()
