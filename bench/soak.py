@@ -2,7 +2,10 @@
 
 Every second: ``--rate`` filings (each over another party's preloaded activity, so a notice
 goes out), one batch of ``--tracks`` track reports (moving aircraft), and every party's
-WebSocket listener confirming delivery. Every ``--window`` seconds the hub's RSS, open file
+WebSocket listener confirming delivery. Each filed activity is cancelled ``--lifetime``
+seconds later (60 s), so the live set stays level, as on a hub in service where
+activities end: otherwise the index grows by ``rate × duration`` activities and memory and
+latency grow with it, which is load growth, not a leak. Every ``--window`` seconds the hub's RSS, open file
 descriptors and threads are read, with the filing and notice latencies of that window.
 
 The figures compared are the first window after ``--warmup`` and the last one: RSS growth,
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +61,9 @@ class Load:
     filing_s: list[tuple[float, float]] = field(default_factory=list)  # (when, latency)
     errors: dict[str, int] = field(default_factory=dict)
     tracks_ok: int = 0
+    live: deque[tuple[float, int, str, int]] = field(default_factory=deque)
+    """Filed activities to cancel: (filed at, filer, id, version)."""
+    cancelled: int = 0
 
 
 def _tracks(n: int, t: datetime, k: int) -> list[dict[str, Any]]:
@@ -113,6 +120,8 @@ async def drive(
             return
         if r.status_code == 201:
             load.filing_s.append((t0, time.perf_counter() - t0))
+            act = r.json()["activity"]
+            load.live.append((t0, filer, act["id"], act["version"]))
         else:
             load.errors[str(r.status_code)] = load.errors.get(str(r.status_code), 0) + 1
 
@@ -128,6 +137,21 @@ async def drive(
         else:
             load.errors[f"tracks {r.status_code}"] = (
                 load.errors.get(f"tracks {r.status_code}", 0) + 1
+            )
+
+    async def cancel_one(filer: int, act_id: str, version: int) -> None:
+        try:
+            r = await clients[names[filer]].post(
+                f"/v1/activities/{act_id}/cancel", headers={"If-Match": f'"{version}"'}
+            )
+        except httpx.HTTPError as exc:
+            load.errors[type(exc).__name__] = load.errors.get(type(exc).__name__, 0) + 1
+            return
+        if r.status_code == 200:
+            load.cancelled += 1
+        else:
+            load.errors[f"cancel {r.status_code}"] = (
+                load.errors.get(f"cancel {r.status_code}", 0) + 1
             )
 
     tasks: set[asyncio.Task[None]] = set()
@@ -147,6 +171,11 @@ async def drive(
             task = asyncio.create_task(tracks_once(k))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+        while args.lifetime and load.live and load.live[0][0] < time.perf_counter() - args.lifetime:
+            _, filer, act_id, version = load.live.popleft()
+            task = asyncio.create_task(cancel_one(filer, act_id, version))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
         k += 1
     await asyncio.gather(*tasks, return_exceptions=True)
     for c in clients.values():
@@ -161,6 +190,12 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=60.0)
     ap.add_argument("--warmup", type=float, default=120.0)
     ap.add_argument("--preload", type=int, default=2000)
+    ap.add_argument(
+        "--lifetime",
+        type=float,
+        default=60.0,
+        help="each filed activity is cancelled this long after (0: never; the live set grows)",
+    )
     ap.add_argument("--max-growth", type=float, default=0.10)
     args = ap.parse_args()
     if args.duration < args.warmup + 2 * args.window:
@@ -260,6 +295,7 @@ def main() -> None:
                 "duration_s": args.duration,
                 "filings": len(load.filing_s),
                 "track_batches": load.tracks_ok,
+                "cancelled": load.cancelled,
                 "errors": load.errors,
                 "notices_missing": missing,
                 **figures,

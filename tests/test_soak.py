@@ -23,6 +23,7 @@ def test_a_short_soak_runs_clean_and_reports_its_figures() -> None:
         "--preload", "200",
         "--rate", "4",
         "--tracks", "100",
+        "--lifetime", "5",
         "--max-growth", "100",
     ]  # fmt: skip
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
@@ -33,6 +34,7 @@ def test_a_short_soak_runs_clean_and_reports_its_figures() -> None:
     assert out["notices_missing"] == 0
     assert out["filings"] >= 60
     assert out["track_batches"] >= 15
+    assert out["cancelled"] >= 40  # each filing cancelled 5 s later: the live set is level
     assert len(out["windows"]) == 5
     for key in ("rss_growth", "fd_growth", "filing_p50_drift", "notice_p99_drift"):
         assert isinstance(out[key], float)
