@@ -175,6 +175,7 @@ PINNED = {
         "LinkRecord",
         "LiveActivity",
         "NoticeStat",
+        "OpenAlert",
         "NoticeStep",
         "PairFigures",
         "PreviewConflict",

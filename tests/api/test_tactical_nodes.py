@@ -80,6 +80,12 @@ def test_a_pair_split_between_nodes_is_judged_once_and_a_killed_node_hands_over(
         grid = ShardGrid(500.0)
         pair = min(grid.home(lon - 0.08, lat), grid.home(lon + 0.08, lat))  # its cell
         who = owner(pair, ["node-a", "node-b"])
+        blue_b = _on(blue_a, b)
+        for p in (blue_a, red_a, blue_b, red_b):  # every node lists it
+            r = p.op.get("/v1/alerts")
+            assert r.status_code == 200, r.text
+            assert [x["id"] for x in r.json() if x["kind"] == "proximity"] == [ab["id"]]
+        blue_b.close()
         counts = _tactical(a if who == "node-a" else b)["exchange_counts"]
         assert counts["received"] >= 2
         assert counts["malformed"] == 0
@@ -104,6 +110,13 @@ def test_a_pair_split_between_nodes_is_judged_once_and_a_killed_node_hands_over(
         (raised,) = _wait("the alert from the survivor", again, timeout=20.0)
         failover_s = time.monotonic() - t0
         assert raised["id"] != ab["id"]  # the dead node's alert is not the survivor's
+        # the dead node's alert was cleared by the survivor (orphaned), and is listed no more
+        cleared = [
+            e["data"]["alert"] for e in blue_s.events(since_b) if e["type"] == "alert.cleared"
+        ]
+        assert [(x["id"], x.get("orphaned")) for x in cleared] == [(ab["id"], True)]
+        r = blue_s.op.get("/v1/alerts")
+        assert [x["id"] for x in r.json() if x["kind"] == "proximity"] == [raised["id"]]
         assert failover_s < LEASE_S * 3 + 10
         blue_s.close()
         red_s.close()

@@ -8,7 +8,7 @@ tests/api/test_tactical_nodes.py."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -33,6 +33,7 @@ from deconfliction.geo import AltitudeBand, Circle, TimeWindow, Volume4D
 from deconfliction.geo._geodesy import GEOD
 from deconfliction.hotline._shard_picture import ShardedPicture, shard_margin_m
 from deconfliction.model import Track, TrackPolicy
+from tests.hotline._exchange import Link, Router
 
 NOW = 1_800_000_000.0
 POLICY = TrackPolicy()
@@ -40,41 +41,6 @@ SEP = Separation()
 MARGIN = shard_margin_m(SEP.horizontal_m, POLICY)
 GRID = ShardGrid(500.0)
 PARTIES = [UUID(int=k + 1) for k in range(4)]
-
-
-class Router:
-    """NATS core subjects in memory: a report sent to a cell reaches every node
-    subscribed to it."""
-
-    def __init__(self) -> None:
-        self.subs: dict[str, frozenset[int]] = {}
-        self.inbox: dict[str, list[tuple[int, list[Track]]]] = defaultdict(list)
-        self.alive: list[str] = []
-
-    def link(self, name: str) -> Link:
-        self.alive.append(name)
-        return Link(self, name)
-
-
-class Link:
-    def __init__(self, router: Router, name: str) -> None:
-        self.router, self.node_name = router, name
-
-    def members(self) -> list[str] | None:
-        return list(self.router.alive)
-
-    def send(self, cells: Mapping[int, Sequence[Track]]) -> None:
-        for cell, tracks in cells.items():
-            for node, owned in self.router.subs.items():
-                if cell in owned:
-                    self.router.inbox[node].append((cell, list(tracks)))
-
-    def own(self, cells: frozenset[int]) -> None:
-        self.router.subs[self.node_name] = cells
-
-    def drain(self) -> list[tuple[int, list[Track]]]:
-        out, self.router.inbox[self.node_name] = self.router.inbox[self.node_name], []
-        return out
 
 
 def trackset(tracks: Sequence[Track]) -> TrackSet:

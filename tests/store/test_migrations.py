@@ -59,7 +59,7 @@ def test_comparison_sees_a_difference(tmp_path: Path) -> None:
 
 
 def test_database_is_at_head(empty_url: str) -> None:
-    assert head_revision() == "0010"
+    assert head_revision() == "0011"
     with open_store(empty_url) as store:
         assert current_revision(store.engine) == head_revision()
     with open_store(empty_url, migrate=False) as store:  # reopening: nothing to do

@@ -43,6 +43,7 @@ __all__ = [
     "LinkRecord",
     "LiveActivity",
     "NoticeStat",
+    "OpenAlert",
     "Principal",
     "Receipt",
     "Recorder",
@@ -166,6 +167,21 @@ class IdempotencyRecord:
     result: Mapping[str, Any] = field(compare=False)
     """JSON-serialisable: enough for the service to rebuild the same answer."""
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """A tactical alert open now, as last told (shared by the nodes through the store)."""
+
+    id: UUID
+    judged_by: str | None
+    """The node judging it (None: a single node)."""
+    parties: tuple[UUID, ...]
+    """Who is told of it."""
+    body: Mapping[str, Any]
+    """The alert as last told (``alert_json`` with its id, parties and since)."""
+    raised_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +385,16 @@ class Transaction(Protocol):
     def notices_due(self, now: datetime, *, limit: int = 500) -> list[Notice]:
         """Notices that call for an answer, have none, and whose deadline is ≤ ``now``
         (not expired or superseded yet): oldest deadline first."""
+        ...
+
+    def put_open_alert(self, alert: OpenAlert) -> None:
+        """Keep ``alert`` as open (replacing what was kept under its id)."""
+
+    def drop_open_alert(self, alert_id: UUID) -> None:
+        """The alert is over (nothing if none is kept under ``alert_id``)."""
+
+    def open_alerts(self) -> list[OpenAlert]:
+        """Every alert kept as open, oldest first."""
         ...
 
     def open_alert_notices(self) -> list[Notice]:

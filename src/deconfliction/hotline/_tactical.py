@@ -14,12 +14,20 @@ flood); a non-conformance that lasts 60 s becomes **contingent** (told and recor
 it is **cleared** when the situation ends (told and recorded). Nothing is re-sent each
 cycle. Open alerts are listed by ``GET /v1/alerts`` (only those concerning the caller).
 
+Several nodes (:meth:`TacticalServices.shard_tracks`): the tracks are shared by shard cell
+and each node judges the alerts of the cells it owns
+(:mod:`deconfliction.hotline._shard_picture`); every alert told is kept in the store's
+``open_alerts`` until cleared, so ``GET /v1/alerts`` on any node lists them all
+(:mod:`deconfliction.hotline._alert_notices`).
+
 Limits (documented): tracks without an altitude or on the ground are left out (an unknown
 altitude cannot be separated), a track without speed or heading is taken as stationary;
-alerts live in memory: the first cycle after a start supersedes the unanswered notices of
-the alerts open when the hub stopped or was killed (nothing would clear them; unless
-several nodes share the store, see ``sole_tactical_node``), a situation still current is
-raised again from the next reports, and the ledger keeps what was told.
+alerts live in the memory of the engine that judges them: the first cycle after a start
+clears the alerts open when the hub (with several nodes: this node) stopped or was killed,
+and the first of the live nodes clears those of a node that is gone — their unanswered
+notices superseded, ``alert.cleared`` told with ``"orphaned": true`` (nothing else would
+clear them, and they would climb the ladders); a situation still current is raised again
+from the next reports, and the ledger keeps what was told.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -36,7 +44,6 @@ from deconfliction.detect import (
     ActivityVolumes,
     Alert,
     AlertBook,
-    AlertKind,
     ProximityRules,
     Separation,
     ShardGrid,
@@ -48,16 +55,12 @@ from deconfliction.detect import (
     alert_cell,
     tactical_cycle,
 )
-from deconfliction.hotline._json import iso, notice_json
+from deconfliction.hotline._alert_notices import AlertNotices
+from deconfliction.hotline._json import iso
 from deconfliction.hotline._ports import Event, Fact, Principal, TrackExchange, Transaction
 from deconfliction.hotline._shard_picture import ShardedPicture, shard_margin_m
-from deconfliction.hotline._tracks import TrackServices
 from deconfliction.model import (
     MAX_ASSET_SPEED_MPS,
-    Activity,
-    Notice,
-    NoticeReason,
-    NoticeStatus,
     Track,
     TrackBatchResult,
 )
@@ -71,8 +74,6 @@ UNLINKED = "unlinked"
 
 UPDATE_EVERY_S = 10.0
 """Least time between two ``alert.updated`` events of one alert."""
-
-_FINAL = frozenset({NoticeStatus.SUPERSEDED, NoticeStatus.EXPIRED})
 
 HORIZON_S = 900.0
 """How far ahead of now the volume set reaches (rebuilt well before that runs out)."""
@@ -121,7 +122,7 @@ def alert_json(a: Alert, *, since: float | None = None, contingent: bool = False
     return out
 
 
-class TacticalServices(TrackServices):
+class TacticalServices(AlertNotices):
     """Run the tactical cycle; list the open alerts."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -142,6 +143,7 @@ class TacticalServices(TrackServices):
         accepted report goes to the shard cells near it, and this node judges the tracks
         of the cells it owns (:mod:`deconfliction.hotline._shard_picture`)."""
         self.picture = ShardedPicture(exchange, ShardGrid(size_km))
+        self.judged_by = exchange.node_name
 
     def _take(self, checked: Sequence[Track | str]) -> TrackBatchResult:
         result = super()._take(checked)
@@ -172,6 +174,13 @@ class TacticalServices(TrackServices):
         if self._tactical.alone:
             _log.info("tactical: the track exchange is back; judging this node's cells")
             self._tactical.alone = False
+        live = self.picture.members
+        if live != self._tactical.members:  # the first of the live nodes clears the alerts
+            self._tactical.members = live  # of nodes that are gone
+            if live[0] == self.judged_by:
+                self._orphaned_alerts(
+                    lambda judge: judge is not None and judge not in live, every_notice=False
+                )
         return self.picture.tracks(cutoff.timestamp()), watched
 
     def tactical_status(self) -> dict[str, Any]:
@@ -258,8 +267,11 @@ class TacticalServices(TrackServices):
         st = self._tactical
         with st.lock:  # one cycle at a time
             if not st.recovered:
-                if self.sole_tactical_node:
-                    self._orphaned_alerts()
+                if self.sole_tactical_node:  # every open alert was this hub's
+                    self._orphaned_alerts(lambda judge: True, every_notice=True)
+                elif self.judged_by is not None:  # those this node judged before it stopped
+                    me = self.judged_by
+                    self._orphaned_alerts(lambda judge: judge == me, every_notice=False)
                 st.recovered = True
             now = self._now()
             picked, watched = self._picture_tracks(now)
@@ -337,11 +349,15 @@ class TacticalServices(TrackServices):
                     body["handed_over"] = True  # another node judges it now
                 if kind == "alert.raised":
                     st.notices[a.key] = self._raise(tx, now, events, a, body, parties)
+                    self._keep_open(tx, now, body, parties)
                     continue
                 if kind == "alert.cleared":
                     self._clear(tx, now, events, st.notices.pop(a.key, []))
+                    tx.drop_open_alert(UUID(body["id"]))
                     st.audience.pop(a.key, None)
                     st.ids.pop(a.key, None)
+                else:
+                    self._keep_open(tx, now, body, parties)
                 items = [(p, kind, {"alert": body}) for p in parties]
                 events.extend(tx.append_events(items, now))
                 if kind != "alert.updated" and self.recorder is not None:  # updates: told only
@@ -351,139 +367,20 @@ class TacticalServices(TrackServices):
 
         self._submit(run)
 
-    def _raise(
-        self,
-        tx: Transaction,
-        now: datetime,
-        events: list[Event],
-        a: Alert,
-        body: dict[str, Any],
-        parties: list[UUID],
-    ) -> list[UUID]:
-        """A notice of the alert to each party concerned (acknowledged, escalated and on the
-        ledger like any notice); returns their ids."""
-        act = tx.get_activity(a.activity) if isinstance(a.activity, UUID) else None
-        deadline = now + timedelta(seconds=self.policy.tracks.alert_deadline_s)
-        notices = []
-        for party in parties:
-            others = [x for x in parties if x != party]
-            n = Notice(
-                id=uuid4(),
-                recipient=party,
-                activity_id=None if act is None else act.id,
-                activity_version=0 if act is None else act.version,
-                reason=NoticeReason.ALERT,
-                sent_at=now,
-                starts_at=now,
-                required_lead_time_s=0.0,
-                deadline=deadline,
-                summary=self._alert_summary(tx, a, body, act),
-                owner=others[0] if len(others) == 1 else None,
-                alert_id=UUID(body["id"]),
-                alert=body,
-            )
-            notices.append(n)
-        if self.recorder is not None:
-            facts = [
-                Fact("alert.raised", {"alert": body, "notice": notice_json(n)}, tuple(parties))
-                for n in notices
-            ]
-            receipts = self.recorder.record(tx, now, None, facts)
-            notices = [
-                replace(n, receipt=r.to_json()) for n, r in zip(notices, receipts, strict=True)
-            ]
-        for n in notices:
-            (ev,) = tx.append_events(
-                [(n.recipient, "alert.raised", {"alert": body, "notice": notice_json(n)})], now
-            )
-            tx.add_notice(n, event_seq=ev.seq)
-            events.append(ev)
-        return [n.id for n in notices]
-
-    def _clear(
-        self,
-        tx: Transaction,
-        now: datetime,
-        events: list[Event],
-        notice_ids: list[UUID],
-    ) -> None:
-        """The alert is over: its notices still unanswered are superseded (they would
-        otherwise climb the ladder for a situation that has ended; the ledger keeps that
-        they were never answered)."""
-        for nid in notice_ids:
-            n = tx.get_notice(nid)
-            if n is None or n.answered or n.status in _FINAL:
-                continue
-            s = n.superseded(now)
-            tx.update_notice(s)
-            (ev,) = tx.append_events(
-                [(s.recipient, "notice.superseded", {"notice": notice_json(s)})], now
-            )
-            events.append(ev)
-
-    def _orphaned_alerts(self) -> int:
-        """Before the first cycle: the alerts open when the hub last stopped (or was
-        killed) left with it — they live in memory — so nothing would ever clear them and
-        their unanswered notices would climb the ladder for a situation the hub no longer
-        follows. Supersede them, as a clearing does; a situation still current is raised
-        again from the next reports. Returns how many notices."""
-        with self.store.read() as tx:  # the common case, none: no write transaction
-            if not tx.open_alert_notices():
-                return 0
-
-        def run(
-            tx: Transaction, now: datetime, events: list[Event], after: list[Callable[[], None]]
-        ) -> int:
-            del after
-            ids = [n.id for n in tx.open_alert_notices()]
-            self._clear(tx, now, events, ids)
-            return len(ids)
-
-        return self._submit(run)
-
-    def _alert_summary(
-        self, tx: Transaction, a: Alert, body: dict[str, Any], act: Activity | None
-    ) -> str:
-        def name(party: UUID) -> str:
-            got = self._names.get(party)
-            if got is None:
-                found = tx.get_party(party)
-                got = self._names[party] = found.name if found else str(party)
-            return got
-
-        tracks = ", ".join(f"{name(UUID(t['party']))} {t['key']}" for t in body["tracks"])
-        if a.kind is AlertKind.PROXIMITY:
-            return (
-                f"PROXIMITY: {tracks} predicted to lose separation in {a.time_to_s or 0:.0f} s"
-                f" (closest {a.cpa_distance_m or 0:.0f} m at {a.cpa_time_s or 0:.0f} s)"
-            )
-        what = f"'{act.title}' of {name(act.owner)}" if act is not None else "a declared area"
-        if a.kind is AlertKind.INCURSION:
-            when = "inside" if not a.time_to_s else f"entering in {a.time_to_s:.0f} s"
-            return f"INCURSION: {tracks} {when} {what}"
-        lon, lat = (a.position or (0.0, 0.0, 0.0))[:2]
-        return f"NON-CONFORMING: {what} observed outside its declared area ({tracks} at {lat:.4f}, {lon:.4f})"
-
-    @staticmethod
-    def _audience(tx: Transaction, a: Alert) -> frozenset[UUID]:
-        """Who is told of ``a``: its parties, and for a non-conforming activity every party
-        it affects (open conflicts): they planned around the area it declared."""
-        parties = {p for p in a.parties if isinstance(p, UUID)}
-        if a.kind is AlertKind.NON_CONFORMING and isinstance(a.activity, UUID):
-            for c in tx.conflicts_of(a.activity, open_only=True):
-                parties.add(c.other_owner if c.activity_id == a.activity else c.activity_owner)
-        return frozenset(parties)
-
     def open_alerts(self, p: Principal) -> list[dict[str, Any]]:
-        """The open alerts that concern ``p``'s party (the latest figures of each)."""
+        """The open alerts that concern ``p``'s party: the latest figures of those this
+        node judges, and, when several nodes judge, the others as last told."""
         st = self._tactical
         with st.lock:
             mine = [
-                a
+                st.body(a)
                 for a in st.open.values()
                 if p.party_id in st.audience.get(a.key, frozenset(a.parties))
             ]
-            return [st.body(a) for a in sorted(mine, key=lambda a: (a.kind.value, str(a.key)))]
+        if self.picture is not None:
+            ids = {b["id"] for b in mine}
+            mine += [b for b in self.shared_alerts(p) if b.get("id") not in ids]
+        return sorted(mine, key=lambda b: (b["kind"], b["key"]))
 
 
 class _TacticalState:
@@ -500,6 +397,9 @@ class _TacticalState:
         self.volumes: VolumeSet | None = None
         self.handed_over: set[tuple[Hashable, ...]] = set()
         """Alerts cleared here because another node now judges them (their cell moved)."""
+        self.members: tuple[str, ...] = ()
+        """The live nodes at the last cycle (a change: the alerts of nodes gone are
+        cleared)."""
         self.alone = False
         """Whether the track exchange was down at the last cycle (this node judging only
         the tracks it receives itself)."""

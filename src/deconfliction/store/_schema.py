@@ -31,6 +31,7 @@ __all__ = [
     "ledger_head",
     "metadata",
     "notices",
+    "open_alerts",
     "parties",
     "party_keys",
     "site_versions",
@@ -332,6 +333,20 @@ party_links = sa.Table(
     sa.Column("last_heartbeat", UtcDateTime, nullable=True),
     sa.Column("status", sa.String(20), nullable=True),
     sa.Column("status_at", UtcDateTime, nullable=True),
+)
+
+# The tactical alerts open now, whichever node judges them (``judged_by``: its name; None
+# for a single node): GET /v1/alerts on any node lists them, and a node that restarts, or
+# the node that outlives one that died, clears the alerts left behind.
+open_alerts = sa.Table(
+    "open_alerts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("judged_by", sa.String(100), nullable=True),
+    sa.Column("parties", sa.JSON, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("raised_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # -- the ledger (deconfliction.audit) ---------------------------------------------------------

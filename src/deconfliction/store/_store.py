@@ -32,6 +32,7 @@ from deconfliction.model import (
     SiteState,
 )
 from deconfliction.store import _codec as codec
+from deconfliction.store._alert_rows import AlertRows
 from deconfliction.store._exec import chunks
 from deconfliction.store._link_rows import LinkRows
 from deconfliction.store._notice_rows import NoticeRows
@@ -63,7 +64,7 @@ from deconfliction.store._types import utc
 __all__ = ["SqlTransaction"]
 
 
-class SqlTransaction(NoticeRows, StreamRows, LinkRows):
+class SqlTransaction(NoticeRows, StreamRows, LinkRows, AlertRows):
     """One database transaction: implements ``deconfliction.hotline.Transaction``.
 
     Use it only inside the ``with`` block that opened it. Any error raised by a method
