@@ -192,6 +192,31 @@ def test_idempotent_retry_returns_the_same_filing_and_no_second_notice(
     )
 
 
+def test_an_answer_re_sent_with_its_key_gets_the_first_response_not_a_conflict(
+    blue: Party, red: Party
+) -> None:
+    """After a lost response (the hub killed before answering), the same acknowledgement or
+    objection re-sent with its Idempotency-Key returns what the first did — one answer on
+    the ledger, one event for the owner — while a different answer still gets 409."""
+    lon, lat = spot()
+    blue.file(activity_body("Blue patrol", feature(lon, lat)))
+    filed = red.file(activity_body("Red transit", feature(lon, lat)))
+    (to_blue,) = [n for n in filed["notices"] if n["recipient"] == blue.id]
+    url = f"/v1/notices/{to_blue['id']}"
+    key = {"Idempotency-Key": f"ack-{to_blue['id']}"}
+    red_seq = red.last_seq()
+    first = blue.op.post(url + "/acknowledge", headers=key)
+    again = blue.op.post(url + "/acknowledge", headers=key)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["receipt"] == first.json()["receipt"] is not None
+    assert again.json()["notice"]["status"] == "acknowledged"
+    assert_problem(blue.op.post(url + "/acknowledge"), 409)  # no key: one answer per notice
+    p = assert_problem(blue.op.post(url + "/object", json={"reason": "no"}, headers=key), 409)
+    assert key["Idempotency-Key"] in p["detail"]  # the key, reused for another request
+    told = [e for e in red.events(red_seq) if e["type"] == "notice.acknowledged"]
+    assert len(told) == 1
+
+
 # ------------------------------------------------------------------------- stream resume
 
 

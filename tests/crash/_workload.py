@@ -166,7 +166,8 @@ class Writer(threading.Thread):
             with p.lock:
                 if n in p.inbox:
                     p.inbox.remove(n)
-            return Request("acknowledge", "POST", f"/v1/notices/{n}/acknowledge", notice=n)
+            path = f"/v1/notices/{n}/acknowledge"
+            return Request("acknowledge", "POST", path, None, key, notice=n)
         lon0, lat0 = self.ctx.origin
         now = _iso(datetime.now(UTC))
         tracks = [
@@ -220,7 +221,8 @@ class Writer(threading.Thread):
             ctx.finding(f"{p.name} {req.op} {req.path}: {r.status_code} {r.text[:300]}")
             return
         if req.op == "acknowledge":
-            # not idempotent by key: a retry of a taken answer is 409 (answered once)
+            # a retry of a taken answer replays it (its key); 409: the notice was answered
+            # by another request (the reader may see a notice again after a restart)
             if r.status_code == 200:
                 ctx.acked.append(Acked(p.name, req, 200, doc, ctx.round, retried))
             elif r.status_code != 409 and r.status_code != 404:

@@ -363,6 +363,10 @@ def _replay(c: httpx.Client, token: str, w: Acked) -> list[str]:
     if r.status_code != w.status:
         return [f"{what}: {r.status_code} (was {w.status}) {r.text[:200]}"]
     doc = r.json()
+    if req.op == "acknowledge":  # the first answer's receipt, the notice answered
+        if doc["receipt"] != w.answer["receipt"] or doc["notice"]["answered_at"] is None:
+            return [f"{what}: answered {doc}, was {w.answer}"]
+        return []
     got = (doc["activity"]["id"], doc["activity"]["version"], [n["id"] for n in doc["notices"]])
     was = (w.answer["activity"]["id"], w.answer["activity"]["version"])
     was_notices = [n["id"] for n in w.answer["notices"]]

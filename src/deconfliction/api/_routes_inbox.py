@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from deconfliction.api._deps import Caller, HotlineDep, SigHeader, parse_signature
+from deconfliction.api._deps import (
+    Caller,
+    HotlineDep,
+    IdemKey,
+    SigHeader,
+    idempotency,
+    parse_signature,
+)
 from deconfliction.api._schemas import (
     ConflictOut,
     DeliveryIn,
@@ -95,13 +102,19 @@ def read_notice(notice_id: UUID, caller: Caller, hotline: HotlineDep) -> dict[st
     summary="Acknowledge: received and understood (never approval)",
 )
 def acknowledge_notice(
-    notice_id: UUID, caller: Caller, hotline: HotlineDep, party_signature: SigHeader = None
+    notice_id: UUID,
+    caller: Caller,
+    hotline: HotlineDep,
+    party_signature: SigHeader = None,
+    idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """The answer is recorded on the ledger (the response carries its receipt) and the
-    activity's owner sees it at once. One answer per notice (a second one is 409). To sign
+    activity's owner sees it at once. One answer per notice (a second one is 409; the same
+    request re-sent with its ``Idempotency-Key`` gets the first answer's response). To sign
     it, sign ``{"action": "acknowledge", "notice": "<id>"}``."""
     signed = parse_signature(party_signature, hotline.answer_document(notice_id, None))
-    return _step(hotline.acknowledge(caller, notice_id, signed=signed))
+    idem = idempotency(idempotency_key, f"acknowledge {notice_id}", None)
+    return _step(hotline.acknowledge(caller, notice_id, signed=signed, idempotency=idem))
 
 
 @router.post(
@@ -115,11 +128,14 @@ def object_notice(
     caller: Caller,
     hotline: HotlineDep,
     party_signature: SigHeader = None,
+    idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
-    """To sign it, sign ``{"action": "object", "notice": "<id>", "reason": "<reason>"}``."""
+    """To sign it, sign ``{"action": "object", "notice": "<id>", "reason": "<reason>"}``.
+    With an ``Idempotency-Key``, the same request re-sent gets the first one's response."""
     reason = body.reason.strip()
     signed = parse_signature(party_signature, hotline.answer_document(notice_id, reason))
-    return _step(hotline.object(caller, notice_id, reason, signed=signed))
+    idem = idempotency(idempotency_key, f"object {notice_id}", {"reason": reason})
+    return _step(hotline.object(caller, notice_id, reason, signed=signed, idempotency=idem))
 
 
 _SEND_DOC = """The recipient answers it like a notice (read / acknowledge / object); unanswered,

@@ -20,7 +20,8 @@ from deconfliction.errors import InvalidInput, InvalidSignature, NotFound
 from deconfliction.hotline._core import Core
 from deconfliction.hotline._json import notice_json
 from deconfliction.hotline._ports import Event, Fact, Principal, Receipt, Transaction
-from deconfliction.hotline._results import Signed
+from deconfliction.hotline._reconcile import receipt_from
+from deconfliction.hotline._results import Idempotency, Signed
 from deconfliction.model import DeliveryChannel, Notice, Party, Role
 
 __all__ = ["NoticeServices", "NoticeStep"]
@@ -158,20 +159,33 @@ class NoticeServices(Core):
         return self._submit(run)
 
     def acknowledge(
-        self, p: Principal, notice_id: UUID, *, signed: Signed | None = None
+        self,
+        p: Principal,
+        notice_id: UUID,
+        *,
+        signed: Signed | None = None,
+        idempotency: Idempotency | None = None,
     ) -> NoticeStep:
         """Received and understood (never approval). One answer per notice. ``signed``: the
-        party's signature of ``{"action": "acknowledge", "notice": "<id>"}``."""
-        return self._answer(p, notice_id, None, signed)
+        party's signature of ``{"action": "acknowledge", "notice": "<id>"}``.
+        ``idempotency``: a repeat of the same request (e.g. re-sent after the hub was
+        killed before answering) returns what the first one did instead of a conflict."""
+        return self._answer(p, notice_id, None, signed, idempotency)
 
     def object(
-        self, p: Principal, notice_id: UUID, reason: str, *, signed: Signed | None = None
+        self,
+        p: Principal,
+        notice_id: UUID,
+        reason: str,
+        *,
+        signed: Signed | None = None,
+        idempotency: Idempotency | None = None,
     ) -> NoticeStep:
         """A structured objection with a reason; the activity's owner sees it at once.
         ``signed``: of ``{"action": "object", "notice": "<id>", "reason": "<reason>"}``."""
         if not isinstance(reason, str):
             raise InvalidInput("reason", "must be a string")
-        return self._answer(p, notice_id, reason, signed)
+        return self._answer(p, notice_id, reason, signed, idempotency)
 
     @staticmethod
     def answer_document(notice_id: UUID, objection: str | None) -> dict[str, str]:
@@ -181,7 +195,12 @@ class NoticeServices(Core):
         return {"action": "object", "notice": str(notice_id), "reason": objection}
 
     def _answer(
-        self, p: Principal, notice_id: UUID, objection: str | None, signed: Signed | None
+        self,
+        p: Principal,
+        notice_id: UUID,
+        objection: str | None,
+        signed: Signed | None,
+        idempotency: Idempotency | None = None,
     ) -> NoticeStep:
         self._need(p, Role.OPERATOR)
         if signed is not None and signed.submission != self.answer_document(notice_id, objection):
@@ -198,6 +217,9 @@ class NoticeServices(Core):
             after: list[Callable[[], None]],
         ) -> NoticeStep:
             del after
+            rec = self._replayed(tx, p, idempotency)
+            if rec is not None:  # answered by the first request: the notice as it is now
+                return NoticeStep(self._own_notice(tx, p, notice_id), receipt_from(rec.result))
             sub, sig = self._signature(tx, p, signed) or (None, None)
             n = self._own_notice(tx, p, notice_id).answer(now, objection)
             tx.update_notice(n)
@@ -206,6 +228,7 @@ class NoticeServices(Core):
             (receipt,) = self._record(tx, now, p, [fact])
             extra = {} if receipt is None else {"receipt": receipt.to_json()}
             self._tell(tx, now, events, n, type_, extra)
+            self._remember(tx, p, idempotency, {"notice": str(n.id), **extra}, now)
             return NoticeStep(n, receipt)
 
         return self._submit(run)
