@@ -51,6 +51,7 @@ COPY --from=build /opt/deconfliction /opt/deconfliction
 # DECONFLICTION_DATABASE_URL names PostgreSQL, the SQLite database (hotline.db).
 ENV PATH=/opt/deconfliction/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib \
     DECONFLICTION_HOST=0.0.0.0 \

@@ -14,6 +14,10 @@ filing sent to the nodes in turn; every filing copies a preloaded activity of an
 party, so that party gets a notice. Reported: filings/s, and notice p99 (filing sent →
 the notice on the recipient's WebSocket, whichever node the recipient is on).
 
+Then ``--pairs`` pairs of converging aircraft, one of each pair reported to each node (the
+tactical engine is sharded by region over the nodes): alert latency (second report sent →
+``alert.raised`` on a party's stream), alerts missed and alerts told twice.
+
 Then, with two nodes, ``--failover-rounds`` times: every listener on node B, a light
 filing load on node A, ``kill -9`` node B; each listener reconnects to node A with
 ``since=SEQ``. Failover time is kill → the listener's stream open again on node A; each
@@ -25,7 +29,7 @@ distributed path, not a speed-up: two nodes share the two cores with PostgreSQL,
 the load generator.
 
 Usage: ``python bench/cluster.py [--preload 2000] [--duration 20] [--workers 8]
-[--failover-rounds 5] [--modes sqlite,pg-1,pg-2]``. Ends with one JSON line.
+[--failover-rounds 5] [--pairs 20] [--modes sqlite,pg-1,pg-2]``. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -169,6 +173,8 @@ class Listener:
     last_seq: int = 0
     seqs: list[int] = field(default_factory=list)
     received: dict[str, float] = field(default_factory=dict)
+    alerts: dict[str, list[float]] = field(default_factory=dict)
+    """Proximity alerts raised, by their tracks' keys: when each arrived."""
     lost_at: float | None = None
     failovers: list[float] = field(default_factory=list)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -213,6 +219,11 @@ class Listener:
                 self.last_seq = max(self.last_seq, seq)
                 if msg.get("type") == "notice":
                     self.received.setdefault(msg["data"]["activity"]["title"], t)
+                elif msg.get("type") == "alert.raised":
+                    a = msg["data"]["alert"]
+                    if a["kind"] == "proximity":
+                        pair = "|".join(sorted(x["key"] for x in a["tracks"]))
+                        self.alerts.setdefault(pair, []).append(t)
                 await ws.send(json.dumps({"type": "delivered", "seq": seq}))
 
     def gaps_and_repeats(self) -> tuple[int, int]:
@@ -419,6 +430,65 @@ def measure(cluster: Cluster, mode: str, duration: float, workers: int) -> dict[
     }
 
 
+def _aircraft(key: str, lon: float, lat: float, heading: float) -> dict[str, Any]:
+    return {
+        "key": key,
+        "time": datetime.now(UTC).isoformat(),
+        "lon": lon,
+        "lat": lat,
+        "altitude_m": 3000.0,
+        "ground_speed_kt": 250.0,
+        "track_deg": heading,
+    }
+
+
+def tactical(cluster: Cluster, mode: str, pairs: int) -> dict[str, Any]:
+    """``pairs`` pairs of aircraft converging (8 km apart), Blue's reported to the first
+    node and Red's to the last (with two nodes no node receives both); alert latency is the
+    second report sent → ``alert.raised`` on Blue's stream (on the first node)."""
+    meta, urls = cluster.meta, cluster.urls
+    blue, red = (meta["parties"][name]["token"] for name, _ in PARTIES[:2])
+    listeners = Listeners([Listener(blue, urls, at=0)])
+    sent: dict[str, float] = {}
+    try:
+        with httpx.Client(timeout=10.0) as c:
+            for k in range(pairs):
+                lon, lat = -150.0 + (k % 10) * 1.0, -40.0 + (k // 10) * 1.0  # open ocean
+                kb, kr = f"B{k:03d}", f"R{k:03d}"
+                for url, token, item in (
+                    (urls[0], blue, _aircraft(kb, lon - 0.047, lat, 90.0)),
+                    (urls[-1], red, _aircraft(kr, lon + 0.047, lat, 270.0)),
+                ):
+                    r = c.post(
+                        url + "/v1/tracks",
+                        json={"tracks": [item]},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                    if r.status_code != 200 or r.json()["rejected"]:
+                        raise SystemExit(f"tracks refused: {r.status_code} {r.text[:300]}")
+                sent[f"{kb}|{kr}"] = time.perf_counter()
+                time.sleep(0.2)
+        time.sleep(4.0)  # a few cycles: the last alerts, and any told twice
+        got = listeners.items[0].alerts
+    finally:
+        listeners.close()
+    lat_s = [got[k][0] - t for k, t in sent.items() if k in got]
+    missing = sum(1 for k in sent if k not in got)
+    twice = sum(len(v) - 1 for v in got.values())
+    p50, p99 = pct(lat_s, 50), pct(lat_s, 99)
+    log(
+        f"{mode}: tactical alert p50 {p50:.0f} ms, p99 {p99:.0f} ms over {pairs} pairs "
+        f"({'split between 2 nodes' if len(urls) > 1 else 'one node'}); missed {missing}, "
+        f"told twice {twice}"
+    )
+    return {
+        "alert_p50_ms": round(p50, 1),
+        "alert_p99_ms": round(p99, 1),
+        "alerts_missed": missing,
+        "alerts_twice": twice,
+    }
+
+
 def failover(cluster: Cluster, rounds: int) -> dict[str, Any]:
     """Kill -9 node B under its listeners, ``rounds`` times; return the figures."""
     a, b = cluster.nodes
@@ -474,6 +544,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--failover-rounds", type=int, default=5)
+    ap.add_argument("--pairs", type=int, default=20, help="converging pairs for the alert latency")
     ap.add_argument("--modes", default="sqlite,pg-1,pg-2")
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -493,6 +564,8 @@ def main() -> None:
             cluster = start_cluster(mode, root, pg, nats, args.preload)
             try:
                 runs.append(measure(cluster, mode, args.duration, args.workers))
+                if args.pairs > 0:
+                    runs[-1] |= tactical(cluster, mode, args.pairs)
                 if mode == "pg-2" and args.failover_rounds > 0:
                     extra = failover(cluster, args.failover_rounds)
             finally:

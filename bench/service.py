@@ -207,6 +207,9 @@ def free_port() -> int:
 class Server:
     data: Path
     profile: str | None = None
+    malloc_arena_max: int = 0
+    """``MALLOC_ARENA_MAX`` for the server (0: glibc's default, 8 per core), as the
+    systemd units and the image set it (2)."""
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -223,6 +226,8 @@ class Server:
             "DECONFLICTION_HEARTBEAT_S": "15",
         }
         env.pop("DECONFLICTION_DATABASE_URL", None)
+        if self.malloc_arena_max:
+            env["MALLOC_ARENA_MAX"] = str(self.malloc_arena_max)
         cmd = [sys.executable, str(HERE / "_server.py"), "--port", str(self.port)]
         if self.profile:
             cmd += ["--profile", self.profile]
