@@ -58,8 +58,13 @@ def test_a_pair_split_between_nodes_is_judged_once_and_a_killed_node_hands_over(
     with two_nodes(pg_url, nats_server.url, env=env) as (a, b, ps):
         blue_a, red_a = ps["Blue"], ps["Red"]
         red_b = _on(red_a, b)
+
+        def settled(h: Hub) -> bool:  # both members seen, and no cell kept from before
+            t = _tactical(h)
+            return len(t["members"]) == 2 and t["cells_watched"] == t["cells_owned"]
+
         for hub in (a, b):
-            _wait("both nodes in the membership", lambda h=hub: len(_tactical(h)["members"]) == 2)
+            _wait("both nodes in the membership", lambda h=hub: settled(h))
         ta, tb = _tactical(a), _tactical(b)
         assert ta["sharded"]
         assert tb["sharded"]

@@ -160,3 +160,31 @@ def test_with_nats_down_members_is_none_and_reports_are_dropped(nats_server: Nat
         until(lambda: a.tracks.members() == ["a"], timeout=20.0)
     finally:
         a.close()
+
+
+def test_a_members_bucket_made_with_another_lease_takes_this_nodes_ttl(
+    nats_server: NatsServer,
+) -> None:
+    """A node started with a longer bus_lease_s than the bucket was made with would renew
+    its membership less often than the bucket keeps it, and flap: the bucket's TTL is set
+    to this node's."""
+    a = bus(nats_server, "a", lease_s=2.0)
+    a.start()
+    until(lambda: a.tracks.members() == ["a"])
+    a.close()
+    b = bus(nats_server, "b", lease_s=6.0)
+    b.start()
+    try:
+        until(lambda: b.tracks.members() == ["b"])
+
+        async def ttl() -> float:
+            nc = await nats.connect(nats_server.url)
+            info = await nc.jetstream().stream_info("KV_TEST_members")
+            await nc.close()
+            return info.config.max_age or 0.0
+
+        assert asyncio.run(ttl()) == 6.0
+        time.sleep(3.0)  # past the old TTL: still a member
+        assert b.tracks.members() == ["b"]
+    finally:
+        b.close()

@@ -27,11 +27,12 @@ from deconfliction.detect import (
     TrackSet,
     VolumeSet,
     alert_cell,
+    owner,
     tactical_cycle,
 )
 from deconfliction.geo import AltitudeBand, Circle, TimeWindow, Volume4D
 from deconfliction.geo._geodesy import GEOD
-from deconfliction.hotline._shard_picture import ShardedPicture, shard_margin_m
+from deconfliction.hotline._shard_picture import ShardedPicture, keep_s, shard_margin_m
 from deconfliction.model import Track, TrackPolicy
 from tests.hotline._exchange import Link, Router
 
@@ -40,6 +41,7 @@ POLICY = TrackPolicy()
 SEP = Separation()
 MARGIN = shard_margin_m(SEP.horizontal_m, POLICY)
 GRID = ShardGrid(500.0)
+KEEP = keep_s(POLICY)
 PARTIES = [UUID(int=k + 1) for k in range(4)]
 
 
@@ -66,7 +68,7 @@ def judge(tracks: Sequence[Track], volumes: VolumeSet, now: float = NOW) -> list
 
 def node_alerts(pic: ShardedPicture, volumes: VolumeSet, now: float = NOW) -> set[Hashable]:
     """What one node reports: its cycle over its tracks, kept when it watches the cell."""
-    watched = pic.refresh(now, POLICY.stale_after_s)
+    watched = pic.refresh(now, KEEP)
     assert watched is not None
     tracks = pic.tracks(now - POLICY.stale_after_s)
     if not tracks:
@@ -130,7 +132,7 @@ def scenes(draw: st.DrawFn) -> tuple[list[Track], VolumeSet, list[int]]:
 def nodes(router: Router, names: Sequence[str]) -> list[ShardedPicture]:
     pics = [ShardedPicture(router.link(n), GRID) for n in names]
     for p in pics:  # everyone sees everyone, and subscribes, before the first report
-        p.refresh(NOW, POLICY.stale_after_s)
+        p.refresh(NOW, KEEP)
     return pics
 
 
@@ -173,7 +175,7 @@ def test_a_membership_change_may_double_an_alert_but_never_drops_one(
     assert seen == oracle
     # the next reports reach the new owner; once the old owners' grace is over, each
     # alert is told by one node again
-    later = NOW + POLICY.stale_after_s + 1
+    later = NOW + KEEP + 1
     fresh = [replace(t, time=t.time + timedelta(seconds=later - NOW)) for t in tracks]
     for t, k in zip(fresh, posted_to, strict=True):
         (a, b, c)[k % 3].route([t], MARGIN)
@@ -185,6 +187,57 @@ def test_a_membership_change_may_double_an_alert_but_never_drops_one(
         x.key for x in tactical_cycle(trackset(fresh), volumes, later, CFG).alerts()
     }
     assert all(v == 1 for v in counts.values()), counts
+
+
+def test_a_report_sent_before_the_new_owner_listens_is_judged_while_it_is_usable() -> None:
+    """hub-c joins; before it listens, a pair is reported in a cell it now owns (empty
+    until then) and never again: the old owners keep judging it for as long as the
+    reports are usable (their time, up to max_future_s ahead, + stale_after_s)."""
+    router = Router()
+    a, b = nodes(router, ["hub-a", "hub-b"])
+    router.link("hub-c")  # a member now, not listening yet
+    for p in (a, b):
+        p.refresh(NOW, KEEP)  # they see hub-c and lose cells to it
+    cell = next(
+        c
+        for c in range(len(GRID))
+        if owner(c, ["hub-a", "hub-b", "hub-c"]) == "hub-c" and abs(GRID.bounds(c)[1]) < 60
+    )
+    w, s, e, n = GRID.bounds(cell)
+    lon, lat = (w + e) / 2, (s + n) / 2
+    t = NOW + POLICY.max_future_s  # timed ahead of the hub clock: usable for longer
+    pair = [
+        Track(
+            "p",
+            PARTIES[0],
+            "own",
+            datetime.fromtimestamp(t, UTC),
+            lat,
+            lon - 0.03,
+            1000.0,
+            ground_speed_mps=100.0,
+            track_deg=90.0,
+        ),
+        Track(
+            "q",
+            PARTIES[1],
+            "own",
+            datetime.fromtimestamp(t, UTC),
+            lat,
+            lon + 0.03,
+            1000.0,
+            ground_speed_mps=100.0,
+            track_deg=270.0,
+        ),
+    ]
+    a.route(pair, MARGIN)  # hub-c is not subscribed: only the old owner's kept cells hear it
+    for p in (a, b):
+        p.refresh(NOW + 1, KEEP)  # their next cycle takes it in
+    (c,) = [ShardedPicture(Link(router, "hub-c"), GRID)]
+    c.refresh(NOW + 2, KEEP)  # listening now; the pair is never reported again
+    last = t + POLICY.stale_after_s - 0.5  # the reports' last usable moment
+    seen = set().union(*(node_alerts(p, VolumeSet([]), last) for p in (a, b, c)))
+    assert seen == {x.key for x in judge(pair, VolumeSet([]), last)} != set()
 
 
 def test_reports_of_a_track_near_two_cells_go_to_both_and_the_newest_wins() -> None:
@@ -202,7 +255,7 @@ def test_reports_of_a_track_near_two_cells_go_to_both_and_the_newest_wins() -> N
     near = GRID.near(w + 1.0, s + 0.02, MARGIN)
     assert len(near) > 1
     for p in (a, b):
-        p.refresh(NOW, POLICY.stale_after_s)
+        p.refresh(NOW, KEEP)
     held = [t for p in (a, b) for t in p.tracks(NOW - 30)]
     assert held
     assert all(t == t1 for t in held)

@@ -278,9 +278,21 @@ class NatsBus:
         removed ``ttl_s`` after it was last written."""
         bucket = f"{self.stream}_{name}"
         try:
-            return await js.key_value(bucket)
+            kv = await js.key_value(bucket)
         except nats.js.errors.BucketNotFoundError:
             return await js.create_key_value(bucket=bucket, ttl=ttl_s, history=1)
+        info = await js.stream_info(f"KV_{bucket}")  # made with another bus_lease_s?
+        if info.config.max_age is None or abs(info.config.max_age - ttl_s) > 1e-3:
+            _log.warning(
+                "NATS bus: bucket %s kept values %.1f s; now %.1f s (bus_lease_s changed: "
+                "every node must use the same)",
+                bucket,
+                info.config.max_age or 0.0,
+                ttl_s,
+            )
+            info.config.max_age = ttl_s
+            await js.update_stream(info.config)
+        return kv
 
     def _consumer_config(self) -> api.ConsumerConfig:
         return api.ConsumerConfig(

@@ -18,9 +18,12 @@ cannot lose separation in any cycle that uses them; the largest separation of an
 kinds is taken.
 
 **Membership changes.** When a node joins or leaves, cells move; a node keeps watching
-(and reporting) the cells it lost that held reports for ``stale_after_s`` — until the new
-owner has fresh reports of every track there — so a change may tell an alert twice for a
-moment, never miss one. A node killed without leaving is noticed when its membership lapses (the bus's
+(and reporting) the cells it lost that hold reports for as long as a report sent before
+the new owner listened stays usable (:func:`keep_s`), and the others for
+:data:`HANDOVER_S`, until the new owner listens (longer if a report reaches one meanwhile);
+so a change may tell an alert twice for a while, never miss one. A node that leaves takes
+its reports with it (core NATS keeps nothing): the new owners judge each track from its
+next report. A node killed without leaving is noticed when its membership lapses (the bus's
 ``lease_s``); its cells are unwatched until then. While the exchange is down
 (:meth:`ShardedPicture.refresh` returns None) each node watches the tracks it receives
 itself: pairs split between nodes are not seen until the exchange is back (``/readyz``
@@ -40,7 +43,12 @@ from deconfliction.detect import ShardGrid, owner
 from deconfliction.hotline._ports import TrackExchange
 from deconfliction.model import MAX_ASSET_SPEED_MPS, Track, TrackPolicy
 
-__all__ = ["ShardedPicture", "shard_margin_m"]
+__all__ = ["HANDOVER_S", "ShardedPicture", "keep_s", "shard_margin_m"]
+
+HANDOVER_S = 5.0
+"""How long a node keeps watching a lost cell that held no reports: long enough for the
+new owner to see the membership change and subscribe (it reads the members every second
+and subscribes at its next cycle), so a report sent meanwhile reaches someone."""
 
 
 def shard_margin_m(separation_m: float, tracks: TrackPolicy) -> float:
@@ -51,6 +59,18 @@ def shard_margin_m(separation_m: float, tracks: TrackPolicy) -> float:
     """
     age_s = max(tracks.stale_after_s, tracks.max_future_s)
     return ShardGrid.margin_m(separation_m, tracks.lookahead_s + age_s, MAX_ASSET_SPEED_MPS)
+
+
+def keep_s(tracks: TrackPolicy, cycle_s: float = 1.0) -> float:
+    """How long a node keeps judging a cell it lost that holds reports: as long as a
+    report sent before the new owner listened stays usable (``stale_after_s`` after its
+    time, which may be ``max_future_s`` ahead), plus the new owner's way to listening
+    (:data:`HANDOVER_S`) and a cycle.
+
+    >>> keep_s(TrackPolicy())
+    46.0
+    """
+    return tracks.stale_after_s + tracks.max_future_s + HANDOVER_S + cycle_s
 
 
 class ShardedPicture:
@@ -64,6 +84,7 @@ class ShardedPicture:
         self._members: tuple[str, ...] = ()
         self._owned: frozenset[int] = frozenset()
         self._kept: dict[int, float] = {}  # cells lost to another node → watched until (s)
+        self._lost_at: dict[int, float] = {}  # … and when they were lost
         self._watched: frozenset[int] | None = None  # as last handed to the exchange
         self._cells: dict[int, dict[tuple[UUID, str], Track]] = {}
         self.sent = 0
@@ -88,30 +109,39 @@ class ShardedPicture:
 
     def refresh(self, now_s: float, keep_s: float) -> frozenset[int] | None:
         """Take the current membership and the reports received; return the cells this
-        node watches (owned, and lost less than ``keep_s`` ago), or None while the
+        node watches (owned, and lost less than ``keep_s`` ago — at least as long as a
+        report received for one stays usable, see :func:`keep_s`), or None while the
         exchange is down."""
         members = self.exchange.members()
         if members is None:
             return None
         with self._lock:
             live = tuple(sorted(set(members) | {self.node}))
+            received = self.exchange.drain()  # before deciding what a lost cell holds
             if live != self._members:
                 owned = frozenset(c for c in range(len(self.grid)) if owner(c, live) == self.node)
-                for c in self._owned - owned:
-                    if self._cells.get(c):  # an empty cell needs no hand-over
-                        self._kept[c] = now_s + keep_s
+                busy = {c for c, batch in received if batch} | {
+                    c for c, h in self._cells.items() if h
+                }
+                for c in self._owned - owned:  # an empty cell: until the new owner listens
+                    self._kept[c] = now_s + (keep_s if c in busy else HANDOVER_S)
+                    self._lost_at[c] = now_s
                 for c in owned:
                     self._kept.pop(c, None)
                 self._members, self._owned = live, owned
+            for c, batch in received:  # a report before the new owner listens: kept while
+                if batch and c in self._kept and now_s - self._lost_at[c] <= HANDOVER_S:
+                    self._kept[c] = max(self._kept[c], now_s + keep_s)  # it is usable
             for c in [c for c, until in self._kept.items() if until <= now_s]:
                 del self._kept[c]
+            self._lost_at = {c: t for c, t in self._lost_at.items() if c in self._kept}
             watched = self._owned | frozenset(self._kept)
             if watched != self._watched:
                 self.exchange.own(watched)
                 self._watched = watched
             for c in [c for c in self._cells if c not in watched]:
                 del self._cells[c]
-            for cell, batch in self.exchange.drain():
+            for cell, batch in received:
                 if cell not in watched:
                     continue
                 held = self._cells.setdefault(cell, {})
@@ -143,3 +173,8 @@ class ShardedPicture:
     @property
     def owned(self) -> frozenset[int]:
         return self._owned
+
+    @property
+    def watched(self) -> frozenset[int]:
+        """The cells owned and those still kept after a membership change."""
+        return self._watched or frozenset()

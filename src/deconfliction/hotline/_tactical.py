@@ -58,7 +58,7 @@ from deconfliction.detect import (
 from deconfliction.hotline._alert_notices import AlertNotices
 from deconfliction.hotline._json import iso
 from deconfliction.hotline._ports import Event, Fact, Principal, TrackExchange, Transaction
-from deconfliction.hotline._shard_picture import ShardedPicture, shard_margin_m
+from deconfliction.hotline._shard_picture import ShardedPicture, keep_s, shard_margin_m
 from deconfliction.model import (
     MAX_ASSET_SPEED_MPS,
     Track,
@@ -162,25 +162,35 @@ class TacticalServices(AlertNotices):
         local = self.fresh_tracks(now)
         if self.picture is None:
             return local, None
-        watched = self.picture.refresh(now.timestamp(), self.policy.tracks.stale_after_s)
+        keep = keep_s(self.policy.tracks)
+        watched = self.picture.refresh(now.timestamp(), keep)
         if watched is None:
             if not self._tactical.alone:
                 _log.warning(
-                    "tactical: the track exchange is down; this node judges only the "
-                    "tracks it receives itself until it is back"
+                    "tactical: the track exchange is down; this node judges the tracks it "
+                    "receives itself, and those it held, until it is back"
                 )
                 self._tactical.alone = True
-            return local, None
+            # every report at hand (a blip must not clear alerts of tracks still reported)
+            held = {t.ident: t for t in self.picture.tracks(cutoff.timestamp())}
+            for t in local:
+                if t.ident not in held or held[t.ident].time < t.time:
+                    held[t.ident] = t
+            return list(held.values()), None
         if self._tactical.alone:
             _log.info("tactical: the track exchange is back; judging this node's cells")
             self._tactical.alone = False
         live = self.picture.members
-        if live != self._tactical.members:  # the first of the live nodes clears the alerts
-            self._tactical.members = live  # of nodes that are gone
-            if live[0] == self.judged_by:
+        if live != self._tactical.members:  # the first live node clears the alerts of the
+            before = self._tactical.members  # nodes gone (those it saw as members, those
+            if live[0] == self.judged_by:  # of a single-node run, all at its first look)
                 self._orphaned_alerts(
-                    lambda judge: judge is not None and judge not in live, every_notice=False
+                    lambda judge: (
+                        judge not in live and (not before or judge is None or judge in before)
+                    ),
+                    every_notice=False,
                 )
+            self._tactical.members = live  # after: a failed clearing is tried again
         return self.picture.tracks(cutoff.timestamp()), watched
 
     def tactical_status(self) -> dict[str, Any]:
@@ -193,6 +203,7 @@ class TacticalServices(AlertNotices):
             "exchange": "down" if self._tactical.alone else "up",
             "members": list(pic.members),
             "cells_owned": len(pic.owned),
+            "cells_watched": len(pic.watched),
             "cells_total": len(pic.grid),
             "reports_sent": pic.sent,
         }
