@@ -342,6 +342,10 @@ class TacticalServices(AlertNotices):
         return mine, elsewhere
 
     def _tell_alerts(self, st: _TacticalState, changes: list[tuple[str, Alert]]) -> None:
+        # the write may run again (its batch failed to commit and is retried alone): each
+        # run starts from the state before the first (st.lock is held throughout)
+        before = (dict(st.audience), dict(st.ids), dict(st.notices), set(st.handed_over))
+
         def run(
             tx: Transaction,
             now: datetime,
@@ -349,6 +353,8 @@ class TacticalServices(AlertNotices):
             after: list[Callable[[], None]],
         ) -> None:
             del after
+            st.audience, st.ids = dict(before[0]), dict(before[1])
+            st.notices, st.handed_over = dict(before[2]), set(before[3])
             for kind, a in changes:
                 if kind == "alert.raised" or a.key not in st.audience:
                     st.audience[a.key] = self._audience(tx, a)
