@@ -390,6 +390,10 @@ def start_cluster(
         env["DECONFLICTION_DATABASE_URL"] = url
         env["DECONFLICTION_BUS_URL"] = nats.url
         env["DECONFLICTION_BUS_STREAM"] = f"bench_{mode.replace('-', '_')}"
+        # each mode its own subjects: a second stream on the first's subjects is refused
+        # by JetStream, and the second mode's nodes would never connect
+        env["DECONFLICTION_BUS_SUBJECT"] = f"bench.{mode}.events"
+        env["DECONFLICTION_BUS_TRACK_SUBJECT"] = f"bench.{mode}.tracks"
     log(f"{mode}: preloading {preload:,} activities ...")
     meta = prepare(data, url, preload)
     count = 2 if mode == "pg-2" else 1
@@ -397,6 +401,14 @@ def start_cluster(
     for n in nodes:
         took = n.start()
         log(f"{mode}: {n.name} ready in {took:.1f} s on {n.url}")
+    if mode != "sqlite":  # measure the distributed path, not a node serving alone
+        deadline = time.perf_counter() + 20.0
+        while not all(
+            httpx.get(n.url + "/readyz", timeout=5.0).json()["bus"]["connected"] for n in nodes
+        ):
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"{mode}: a node is not connected to NATS; see its log")
+            time.sleep(0.2)
     return Cluster(nodes, meta)
 
 
@@ -474,6 +486,9 @@ def tactical(cluster: Cluster, mode: str, pairs: int) -> dict[str, Any]:
         listeners.close()
     lat_s = [got[k][0] - t for k, t in sent.items() if k in got]
     missing = sum(1 for k in sent if k not in got)
+    if missing:  # what each node's engine says, to see why
+        for url in urls:
+            log(f"  {url} readyz tactical: {httpx.get(url + '/readyz').json().get('tactical')}")
     twice = sum(len(v) - 1 for v in got.values())
     p50, p99 = pct(lat_s, 50), pct(lat_s, 99)
     log(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import nats
+import pytest
 
 from deconfliction.bus import NatsBus
 from deconfliction.bus._track_link import CHUNK
@@ -188,3 +189,24 @@ def test_a_members_bucket_made_with_another_lease_takes_this_nodes_ttl(
         assert b.tracks.members() == ["b"]
     finally:
         b.close()
+
+
+def test_a_stream_on_subjects_another_stream_holds_is_a_clear_error(
+    nats_server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two hotlines on one NATS with the same bus_subject: JetStream refuses the second
+    stream; the node says so (not "cannot connect") and serves alone meanwhile."""
+    a = bus(nats_server, "a")
+    a.start()
+    other = NatsBus(
+        nats_server.url, node_name="x", stream="OTHER", subject="test.events", start_timeout_s=1.0
+    )
+    try:
+        with caplog.at_level("ERROR", logger="deconfliction.bus.nats"):
+            other.start()
+            until(lambda: "check bus_stream and bus_subject" in caplog.text)
+        assert not other.stats.connected
+        assert other.tracks.members() is None
+    finally:
+        other.close()
+        a.close()

@@ -204,7 +204,16 @@ class NatsBus:
                 await self._connect()
                 break
             except _NatsErrors as exc:
-                if not warned:
+                if not warned and isinstance(exc, nats.js.errors.APIError):
+                    _log.error(
+                        "NATS at %s: JetStream refused this node's set-up (%s): check "
+                        "bus_stream and bus_subject (another stream may hold these subjects); "
+                        "retrying",
+                        redact(self.url),
+                        exc,
+                    )
+                    warned = True
+                elif not warned:
                     _log.warning("NATS at %s: cannot connect (%s); retrying", redact(self.url), exc)
                     warned = True
                 if self._nc is not None:
