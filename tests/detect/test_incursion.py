@@ -253,3 +253,34 @@ def test_equals_the_sampled_oracle(scene, lookahead):
         # the first witness is at most one step after the true entry, and not before it
         assert got[key] <= t_oracle + 1e-6
         assert got[key] >= t_oracle - STEP - 10.0 / max(1.0, tracks.gs_mps[key[0]]) - 0.05
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("speed", [0.0, 1e-300, 1e-189, 1e-12, 1.0])
+def test_a_nearly_still_track_at_a_zone_centre_is_inside(speed: float) -> None:
+    """Found by the shard property test: a track at the centre of a zone at (−180, 0) with a
+    speed of 1e-189 m/s made a segment whose ends differ by a subnormal amount; GEOS gave
+    NaN for its distance, and the incursion was missed."""
+    from deconfliction.detect import ActivityVolumes, TrackSet, VolumeSet, detect_incursions
+    from deconfliction.geo import AltitudeBand, Circle, TimeWindow, Volume4D
+
+    t0 = 1_800_000_000.0
+    zone = Volume4D(
+        Circle((-180.0, 0.0), 3_000.0),
+        AltitudeBand(0, 12_000),
+        TimeWindow.from_epoch(t0 - 60, t0 + 3_600),
+    )
+    vs = VolumeSet([ActivityVolumes("zone", "owner", [zone])], max_reach_m=400_000.0)
+    ts = TrackSet.from_columns(
+        ids=["x"],
+        party=["other"],
+        lat=[0.0],
+        lon=[-180.0],
+        alt_m=[1_000.0],
+        gs_mps=[speed],
+        trk_deg=[0.0],
+        vs_mps=[0.0],
+        time_s=[t0],
+    )
+    got = detect_incursions(ts, vs, t0, lookahead_s=120.0)
+    assert len(got) == 1

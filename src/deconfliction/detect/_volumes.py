@@ -327,6 +327,10 @@ def path_within(
         (vs.radius[v] + tol) * vs.m_max[v],
         tol * k * vs.m_max[v] + vs.sag[v],
     ) + path_margin(vs, v, piece_m, reach_m)
+    # a stretch shorter than a micrometre is its start point: GEOS computes the distance of
+    # a segment whose ends differ by a subnormal amount as NaN, and dwithin(NaN) is False
+    tiny = np.hypot(bx - ax, by - ay) < 1e-6
+    bx, by = np.where(tiny, ax, bx), np.where(tiny, ay, by)
     segs = shapely.linestrings(
         np.stack([np.stack([ax, ay], axis=1), np.stack([bx, by], axis=1)], axis=1)
     )
