@@ -305,6 +305,11 @@ class Party:
         self.op.close()
         self.obs.close()
 
+    def on(self, hub: Hub) -> Party:
+        """The same party's tokens, with clients of ``hub`` (another node on the same
+        store); close it when done."""
+        return Party(self.name, self.kind, self.id, self.operator, self.observer, hub)
+
     def stream(self, since: int | None = None) -> Stream:
         return self.hub.stream(self.operator, since)
 

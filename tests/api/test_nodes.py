@@ -158,7 +158,7 @@ def test_live_across_nodes_and_each_webhook_delivered_once_with_takeover(
     rx = Receiver()
     with two_nodes(pg_url, nats_server.url) as (a, b, ps):
         blue_a = ps["Blue"]
-        blue_b, red = Party(blue_a.name, blue_a.kind, blue_a.id, blue_a.operator, "", b), ps["Red"]
+        blue_b, red = blue_a.on(b), ps["Red"]
         start = put_hook(a, blue_a.id, rx.url)["cursor"]
         with blue_b.stream(since=blue_a.last_seq()) as s:
             time.sleep(0.2)
@@ -182,8 +182,7 @@ def test_live_across_nodes_and_each_webhook_delivered_once_with_takeover(
         dead, alive = (a, b) if holder == "node-a" else (b, a)
         dead.kill()
         t0 = time.perf_counter()
-        blue_alive = Party(blue_a.name, blue_a.kind, blue_a.id, blue_a.operator, "", alive)
-        red_alive = Party(red.name, red.kind, red.id, red.operator, "", alive)
+        blue_alive, red_alive = blue_a.on(alive), red.on(alive)
         conflict_on(red_alive, blue_alive, 1)
         last = blue_alive.last_seq()
         rx.wait_ok(last, timeout=LEASE_S * 5 + 10)
@@ -199,7 +198,7 @@ def test_live_across_nodes_and_each_webhook_delivered_once_with_takeover(
 def test_a_restarted_node_and_nats_down_lose_nothing(pg_url: str, nats_server: NatsServer) -> None:
     with two_nodes(pg_url, nats_server.url) as (a, b, ps):
         blue_a, red = ps["Blue"], ps["Red"]
-        blue_b = Party(blue_a.name, blue_a.kind, blue_a.id, blue_a.operator, "", b)
+        blue_b = blue_a.on(b)
         conflict_on(red, blue_a, 1)
         seen = blue_a.last_seq()
         with blue_b.stream(since=seen) as s:  # B goes down with this client connected
@@ -302,8 +301,7 @@ def test_a_node_killed_in_a_burst_loses_no_notice_and_no_ledger_seq(
     burst = 24
     with two_nodes(pg_url, nats_server.url) as (a, b, ps):
         blue_a, red_a = ps["Blue"], ps["Red"]
-        red_b = Party(red_a.name, red_a.kind, red_a.id, red_a.operator, "", b)
-        blue_b = Party(blue_a.name, blue_a.kind, blue_a.id, blue_a.operator, "", b)
+        red_b, blue_b = red_a.on(b), blue_a.on(b)
         places = [spot() for _ in range(burst)]
         for i, (lon, lat) in enumerate(places):
             blue_a.file(activity_body(f"Blue {i}", feature(lon, lat)))
