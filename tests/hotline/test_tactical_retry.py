@@ -139,3 +139,36 @@ def test_an_alert_write_retried_after_a_failed_commit_keeps_its_id_row_and_notic
     (again,) = h.open_alerts(green)
     assert again["id"] != alert_id
     assert _open_rows(hub) == [again["id"]]
+
+
+def test_an_alert_whose_write_fails_twice_is_raised_again_at_the_next_cycle(
+    hub: Hub, commit_fails: CommitFails
+) -> None:
+    """When the retry fails too, nothing is stored or told, and the engine forgets the
+    cycle's changes: the next cycle raises the alert with its notices. (Before, the engine
+    counted it as raised: the next cycles only "updated" it, and no notice was ever kept.)"""
+    h = hub.hotline
+    blue, green = hub.party("Blue"), hub.party("Green")
+    both = sorted([blue.party_id, green.party_id])
+    h.file(blue, draft(circle(*HERE, start_min=-5, hours=2)))
+    h.tactical_tick()
+    _report(hub, green, *HERE)
+    commit_fails.armed = 2  # the batch's commit and the retry's
+    with pytest.raises(RuntimeError, match="injected"):
+        h.tactical_tick()
+    assert commit_fails.failed == 2
+    assert _told(hub, "alert.raised") == [] and _open_rows(hub) == []
+    assert [h.open_alerts(p) for p in (blue, green)] == [[], []]
+
+    hub.clock.advance(seconds=1)
+    _report(hub, green, *HERE)
+    assert h.tactical_tick().raised == 1
+    raised = _told(hub, "alert.raised")
+    assert sorted(p for p, _ in raised) == both
+    ((alert_id,),) = {(i,) for _, i in raised}
+    assert _open_rows(hub) == [alert_id]
+    notices = [
+        x for p in (blue, green) for x in h.list_notices(p) if x.reason is NoticeReason.ALERT
+    ]
+    assert sorted(x.recipient for x in notices) == both
+    assert {str(x.alert_id) for x in notices} == {alert_id}

@@ -102,7 +102,7 @@ def build_hotline(settings: Settings, bus: Bus, clock: Clock | None = None) -> H
     hotline.sole_tactical_node = settings.bus_url is None  # several nodes: each its alerts
     exchange = getattr(bus, "tracks", None)  # the NATS bus: the tactical engine shards
     if exchange is not None:
-        hotline.shard_tracks(exchange, settings.shard_size_km)
+        hotline.shard_tracks(exchange, settings.shard_size_km, settings.tactical_cycle_s)
     return hotline
 
 

@@ -102,6 +102,14 @@ class AlertBook:
     def __contains__(self, key: object) -> bool:
         return key in self._alerts
 
+    def copy(self) -> AlertBook:
+        """An independent copy: the book to go back to when the changes an update returned
+        could not be told (the next update then returns them again)."""
+        other = AlertBook(contingent_after_s=self.contingent_after_s)
+        other._alerts, other._since = dict(self._alerts), dict(self._since)
+        other._contingent, other._last = set(self._contingent), self._last
+        return other
+
     def first_seen(self, key: tuple[Hashable, ...]) -> float | None:
         """When the alert with ``key`` was raised (None when it is not current)."""
         return self._since.get(key)

@@ -29,11 +29,14 @@ class AlertNotices(TrackServices):
     """This node's name when several nodes judge alerts (None: one node)."""
 
     def _keep_open(
-        self, tx: Transaction, now: datetime, body: dict[str, Any], parties: list[UUID]
+        self,
+        tx: Transaction,
+        now: datetime,
+        body: dict[str, Any],
+        parties: list[UUID],
+        raised: datetime,
     ) -> None:
         """Keep the alert as told now (raised, updated or contingent) for every node."""
-        since = body.get("since")
-        raised = datetime.fromisoformat(since) if since else now
         tx.put_open_alert(
             OpenAlert(UUID(body["id"]), self.judged_by, tuple(parties), body, raised, now)
         )

@@ -20,7 +20,7 @@ kinds is taken.
 **Membership changes.** When a node joins or leaves, cells move; a node keeps watching
 (and reporting) the cells it lost that hold reports for as long as a report sent before
 the new owner listened stays usable (:func:`keep_s`), and the others for
-:data:`HANDOVER_S`, until the new owner listens (longer if a report reaches one meanwhile);
+:func:`handover_s`, until the new owner listens (longer if a report reaches one meanwhile);
 so a change may tell an alert twice for a while, never miss one. A node that leaves takes
 its reports with it (core NATS keeps nothing): the new owners judge each track from its
 next report. A node killed without leaving is noticed when its membership lapses (the bus's
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from uuid import UUID
 
 import numpy as np
@@ -43,12 +43,22 @@ from deconfliction.detect import ShardGrid, owner
 from deconfliction.hotline._ports import TrackExchange
 from deconfliction.model import MAX_ASSET_SPEED_MPS, Track, TrackPolicy
 
-__all__ = ["HANDOVER_S", "ShardedPicture", "keep_s", "shard_margin_m"]
+__all__ = ["ShardedPicture", "handover_s", "keep_s", "newest", "shard_margin_m"]
 
-HANDOVER_S = 5.0
-"""How long a node keeps watching a lost cell that held no reports: long enough for the
-new owner to see the membership change and subscribe (it reads the members every second
-and subscribes at its next cycle), so a report sent meanwhile reaches someone."""
+MEMBERS_SEEN_S = 1.0
+"""How soon a node sees a membership change (the bus reads the members about every
+second)."""
+
+
+def handover_s(cycle_s: float = 1.0) -> float:
+    """How long a node keeps watching a lost cell that held no reports: long enough for the
+    new owner to see the membership change and subscribe at its next cycle (four cycles
+    allowed for it), so that a report sent meanwhile reaches someone.
+
+    >>> handover_s()
+    5.0
+    """
+    return MEMBERS_SEEN_S + 4.0 * cycle_s
 
 
 def shard_margin_m(separation_m: float, tracks: TrackPolicy) -> float:
@@ -65,20 +75,34 @@ def keep_s(tracks: TrackPolicy, cycle_s: float = 1.0) -> float:
     """How long a node keeps judging a cell it lost that holds reports: as long as a
     report sent before the new owner listened stays usable (``stale_after_s`` after its
     time, which may be ``max_future_s`` ahead), plus the new owner's way to listening
-    (:data:`HANDOVER_S`) and a cycle.
+    (:func:`handover_s`) and a cycle.
 
     >>> keep_s(TrackPolicy())
     46.0
     """
-    return tracks.stale_after_s + tracks.max_future_s + HANDOVER_S + cycle_s
+    return tracks.stale_after_s + tracks.max_future_s + handover_s(cycle_s) + cycle_s
+
+
+def newest(*groups: Iterable[Track]) -> list[Track]:
+    """The newest report of each track in ``groups`` (of two as new, the first seen)."""
+    out: dict[Hashable, Track] = {}
+    for group in groups:
+        for t in group:
+            old = out.get(t.ident)
+            if old is None or old.time < t.time:
+                out[t.ident] = t
+    return list(out.values())
 
 
 class ShardedPicture:
     """This node's share of the live tracks (thread-safe)."""
 
-    def __init__(self, exchange: TrackExchange, grid: ShardGrid | None = None) -> None:
+    def __init__(
+        self, exchange: TrackExchange, grid: ShardGrid | None = None, cycle_s: float = 1.0
+    ) -> None:
         self.exchange = exchange
         self.grid = grid or ShardGrid()
+        self.handover_s = handover_s(cycle_s)
         self.node = exchange.node_name
         self._lock = threading.Lock()
         self._members: tuple[str, ...] = ()
@@ -124,13 +148,13 @@ class ShardedPicture:
                     c for c, h in self._cells.items() if h
                 }
                 for c in self._owned - owned:  # an empty cell: until the new owner listens
-                    self._kept[c] = now_s + (keep_s if c in busy else HANDOVER_S)
+                    self._kept[c] = now_s + (keep_s if c in busy else self.handover_s)
                     self._lost_at[c] = now_s
                 for c in owned:
                     self._kept.pop(c, None)
                 self._members, self._owned = live, owned
             for c, batch in received:  # a report before the new owner listens: kept while
-                if batch and c in self._kept and now_s - self._lost_at[c] <= HANDOVER_S:
+                if batch and c in self._kept and now_s - self._lost_at[c] <= self.handover_s:
                     self._kept[c] = max(self._kept[c], now_s + keep_s)  # it is usable
             for c in [c for c, until in self._kept.items() if until <= now_s]:
                 del self._kept[c]
@@ -154,16 +178,11 @@ class ShardedPicture:
     def tracks(self, cutoff_s: float) -> list[Track]:
         """The newest report of every track received for a watched cell, if newer than
         ``cutoff_s`` (older ones are dropped)."""
-        out: dict[Hashable, Track] = {}
         with self._lock:
             for held in self._cells.values():
                 for ident in [k for k, t in held.items() if t.time.timestamp() < cutoff_s]:
                     del held[ident]
-                for ident, t in held.items():
-                    old = out.get(ident)
-                    if old is None or old.time < t.time:
-                        out[ident] = t
-        return list(out.values())
+            return newest(*(held.values() for held in self._cells.values()))
 
     @property
     def members(self) -> tuple[str, ...]:

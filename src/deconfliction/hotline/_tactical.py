@@ -58,7 +58,7 @@ from deconfliction.detect import (
 from deconfliction.hotline._alert_notices import AlertNotices
 from deconfliction.hotline._json import iso
 from deconfliction.hotline._ports import Event, Fact, Principal, TrackExchange, Transaction
-from deconfliction.hotline._shard_picture import ShardedPicture, keep_s, shard_margin_m
+from deconfliction.hotline._shard_picture import ShardedPicture, keep_s, newest, shard_margin_m
 from deconfliction.model import (
     MAX_ASSET_SPEED_MPS,
     Track,
@@ -134,15 +134,21 @@ class TacticalServices(AlertNotices):
         unanswered notices (:meth:`_orphaned_alerts`). Set it False when several nodes
         share the store, each with its own engine: another node's open alerts are not
         orphans."""
+        self.tactical_cycle_s = 1.0
+        """How often the server runs :meth:`tactical_tick` (set by :meth:`shard_tracks`)."""
         self.picture: ShardedPicture | None = None
         """This node's share of the tracks when several nodes run (:meth:`shard_tracks`);
         None: this node sees every track it is given, and only those."""
 
-    def shard_tracks(self, exchange: TrackExchange, size_km: float = 500.0) -> None:
+    def shard_tracks(
+        self, exchange: TrackExchange, size_km: float = 500.0, cycle_s: float = 1.0
+    ) -> None:
         """Share the tactical picture with the other nodes through ``exchange``: every
         accepted report goes to the shard cells near it, and this node judges the tracks
-        of the cells it owns (:mod:`deconfliction.hotline._shard_picture`)."""
-        self.picture = ShardedPicture(exchange, ShardGrid(size_km))
+        of the cells it owns (:mod:`deconfliction.hotline._shard_picture`). ``cycle_s``:
+        how often :meth:`tactical_tick` runs (hand-overs are timed by it)."""
+        self.tactical_cycle_s = cycle_s
+        self.picture = ShardedPicture(exchange, ShardGrid(size_km), cycle_s)
         self.judged_by = exchange.node_name
 
     def _take(self, checked: Sequence[Track | str]) -> TrackBatchResult:
@@ -162,7 +168,7 @@ class TacticalServices(AlertNotices):
         local = self.fresh_tracks(now)
         if self.picture is None:
             return local, None
-        keep = keep_s(self.policy.tracks)
+        keep = keep_s(self.policy.tracks, self.tactical_cycle_s)
         watched = self.picture.refresh(now.timestamp(), keep)
         if watched is None:
             if not self._tactical.alone:
@@ -172,11 +178,7 @@ class TacticalServices(AlertNotices):
                 )
                 self._tactical.alone = True
             # every report at hand (a blip must not clear alerts of tracks still reported)
-            held = {t.ident: t for t in self.picture.tracks(cutoff.timestamp())}
-            for t in local:
-                if t.ident not in held or held[t.ident].time < t.time:
-                    held[t.ident] = t
-            return list(held.values()), None
+            return newest(self.picture.tracks(cutoff.timestamp()), local), None
         if self._tactical.alone:
             _log.info("tactical: the track exchange is back; judging this node's cells")
             self._tactical.alone = False
@@ -291,6 +293,7 @@ class TacticalServices(AlertNotices):
             volumes = self._volume_set(st, now, cfg.lookahead_s)
             cycle = tactical_cycle(tracks, volumes, now.timestamp(), cfg)
             alerts, elsewhere = self._mine(cycle.alerts(), tracks, watched)
+            saved = st.save()
             upd = st.book.update(alerts, now.timestamp())
             t_now = now.timestamp()
             updated = [
@@ -312,7 +315,14 @@ class TacticalServices(AlertNotices):
                     st.told[a.key] = t_now
                     st.open[a.key] = a
             if changes:
-                self._tell_alerts(st, changes)
+                try:
+                    self._tell_alerts(st, changes)
+                except BaseException:
+                    # nothing was stored or told: forget this cycle's changes, so that the
+                    # next cycle finds them again (an alert never told must not count as
+                    # raised — it would only be "updated" from then on, without notices)
+                    st.restore(saved)
+                    raise
             return TickResult(
                 len(tracks),
                 len(volumes),
@@ -361,12 +371,14 @@ class TacticalServices(AlertNotices):
                     st.ids[a.key] = uuid4()
                 parties = sorted(st.audience[a.key], key=str)
                 body = st.body(a)
+                first = st.book.first_seen(a.key)
+                raised = now if first is None else datetime.fromtimestamp(first, UTC)
                 if kind == "alert.cleared" and a.key in st.handed_over:
                     st.handed_over.discard(a.key)
                     body["handed_over"] = True  # another node judges it now
                 if kind == "alert.raised":
                     st.notices[a.key] = self._raise(tx, now, events, a, body, parties)
-                    self._keep_open(tx, now, body, parties)
+                    self._keep_open(tx, now, body, parties, raised)
                     continue
                 if kind == "alert.cleared":
                     self._clear(tx, now, events, st.notices.pop(a.key, []))
@@ -374,7 +386,7 @@ class TacticalServices(AlertNotices):
                     st.audience.pop(a.key, None)
                     st.ids.pop(a.key, None)
                 else:
-                    self._keep_open(tx, now, body, parties)
+                    self._keep_open(tx, now, body, parties, raised)
                 items = [(p, kind, {"alert": body}) for p in parties]
                 events.extend(tx.append_events(items, now))
                 if kind != "alert.updated" and self.recorder is not None:  # updates: told only
@@ -425,6 +437,22 @@ class _TacticalState:
         self.generation = -1
         self.built_at: datetime | None = None
         """The hub time the volume set was built for (rebuilt as the horizon moves on)."""
+
+    def save(self) -> tuple[Any, ...]:
+        """What :meth:`restore` needs to go back to the alerts as last told."""
+        return (
+            self.book.copy(),
+            dict(self.told),
+            dict(self.open),
+            dict(self.audience),
+            dict(self.ids),
+            dict(self.notices),
+            set(self.handed_over),
+        )
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        (self.book, self.told, self.open, self.audience, self.ids, self.notices) = saved[:6]
+        self.handed_over = saved[6]
 
     def body(self, a: Alert) -> dict[str, Any]:
         """``a`` as told: its figures, since when, whether contingent, who is told, its id."""
