@@ -157,7 +157,8 @@ def test_an_alert_whose_write_fails_twice_is_raised_again_at_the_next_cycle(
     with pytest.raises(RuntimeError, match="injected"):
         h.tactical_tick()
     assert commit_fails.failed == 2
-    assert _told(hub, "alert.raised") == [] and _open_rows(hub) == []
+    assert _told(hub, "alert.raised") == []
+    assert _open_rows(hub) == []
     assert [h.open_alerts(p) for p in (blue, green)] == [[], []]
 
     hub.clock.advance(seconds=1)
