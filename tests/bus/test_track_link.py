@@ -1,8 +1,9 @@
 """The track exchange between nodes (``NatsBus.tracks``) against a real ``nats-server -js``:
 membership (joins at once, a clean stop leaves at once, a silent node lapses after the
-TTL), reports reach exactly the nodes subscribed to their cell and are read back whole,
-big batches are chunked, a malformed message is counted and skipped, and with NATS down
-the exchange says so (None) and drops reports instead of blocking."""
+TTL, one long-lived watcher reads it, made again after a NATS restart, and a close leaves
+no task behind), reports reach exactly the nodes subscribed to their cell and are read
+back whole, big batches are chunked, a malformed message is counted and skipped, and with
+NATS down the exchange says so (None) and drops reports instead of blocking."""
 
 from __future__ import annotations
 
@@ -74,10 +75,10 @@ def test_membership_join_leave_and_lapse(nats_server: NatsServer) -> None:
     try:
         until(lambda: a.tracks.members() == ["a", "b"] and b.tracks.members() == ["a", "b"])
         b.close()  # a clean stop: gone at once, not after the TTL
-        until(lambda: a.tracks.members() == ["a"], timeout=1.9)
+        until(lambda: a.tracks.members() == ["a"], timeout=0.5)
 
         # a node that puts its membership once and goes silent (killed) lapses after the
-        # bucket's TTL
+        # bucket's TTL (the server's expiry sends the watcher nothing: the node keeps time)
         async def ghost() -> None:
             nc = await nats.connect(nats_server.url)
             kv = await nc.jetstream().key_value("TEST_members")
@@ -159,8 +160,61 @@ def test_with_nats_down_members_is_none_and_reports_are_dropped(nats_server: Nat
         assert a.tracks.stats.dropped == 10
         nats_server.start()
         until(lambda: a.tracks.members() == ["a"], timeout=20.0)
+        # the membership watcher was made again (the old one died with the server)
+        b = bus(nats_server, "b")
+        b.start()
+        try:
+            until(lambda: a.tracks.members() == ["a", "b"] == b.tracks.members())
+        finally:
+            b.close()
+        until(lambda: a.tracks.members() == ["a"], timeout=0.5)
     finally:
         a.close()
+
+
+def test_one_membership_watcher_lives_on_not_a_consumer_per_read(
+    nats_server: NatsServer,
+) -> None:
+    """The membership is followed by one watcher (an ordered consumer of the bucket's
+    stream) kept for the node's life, not read by a new consumer every second."""
+    a = bus(nats_server, "a")
+    a.start()
+
+    async def consumers() -> list[str]:
+        nc = await nats.connect(nats_server.url)
+        infos = await nc.jetstream().consumers_info("KV_TEST_members")
+        await nc.close()
+        return sorted(str(i.name) for i in infos)
+
+    try:
+        until(lambda: a.tracks.members() == ["a"])
+        seen = []
+        for _ in range(6):
+            seen.append(asyncio.run(consumers()))
+            time.sleep(0.5)
+        assert len(seen[0]) == 1, seen
+        assert all(names == seen[0] for names in seen), seen
+    finally:
+        a.close()
+    until(lambda: asyncio.run(consumers()) == [])  # its consumer goes with it
+
+
+def test_a_close_leaves_no_task_behind(nats_server: NatsServer) -> None:
+    """Closed at any moment (at once after the start, mid-replay of the members, while
+    running), a node's event loop has no task left pending ("Task was destroyed but it is
+    pending" at exit otherwise)."""
+    a = bus(nats_server, "a")
+    a.start()
+    try:
+        for pause in (0.0, 0.0, 0.0, 0.05, 0.3, 1.2):
+            b = bus(nats_server, "b")
+            b.start()
+            time.sleep(pause)
+            b.close()
+            assert [t for t in asyncio.all_tasks(b._loop) if not t.done()] == []
+    finally:
+        a.close()
+    assert [t for t in asyncio.all_tasks(a._loop) if not t.done()] == []
 
 
 def test_a_members_bucket_made_with_another_lease_takes_this_nodes_ttl(

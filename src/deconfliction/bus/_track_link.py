@@ -6,11 +6,13 @@ cluster; see :mod:`deconfliction.hotline._shard_picture` for what the hotline do
   published to ``<subject>.<cell>`` (in chunks of :data:`CHUNK`); each node subscribes to
   exactly the cells it watches, so the server, not the nodes, does the sorting.
 * **Membership**: every node puts its name in the key-value bucket
-  ``<stream>_members`` every ``ttl_s / 3``; the bucket's TTL removes a node that stopped
-  doing so (killed, cut off) after ``ttl_s``, and a clean shutdown deletes its key at once.
-  The list is read every :data:`READ_EVERY_S`. While the link is down, or the list could
-  not be read for ``ttl_s``, :meth:`TrackLink.members` is None: the node then judges the
-  tracks it receives itself.
+  ``<stream>_members`` every ``ttl_s / 3``, and a clean shutdown deletes its key at once.
+  One long-lived watcher of the bucket keeps the list: a put adds or renews a node, a
+  delete removes it, and a node not renewed for ``ttl_s`` (killed, cut off) is dropped
+  here, as the bucket's TTL drops its key on the server (an expiry sends the watcher
+  nothing). While the link is down, or the watcher has been silent for ``ttl_s`` (this
+  node's own renewals pass through it), :meth:`TrackLink.members` is None: the node then
+  judges the tracks it receives itself; a failed or silent watcher is made again.
 
 All NATS work runs on the bus's event loop; :meth:`send`, :meth:`own`, :meth:`drain` and
 :meth:`members` are called from the hotline's threads.
@@ -25,13 +27,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import nats.errors
-import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
-from nats.js.kv import KeyValue
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 from deconfliction.bus._wire import TrackStats, decode_tracks, encode_tracks
 from deconfliction.errors import InvalidInput
@@ -43,8 +45,10 @@ _log = logging.getLogger("deconfliction.bus.tracks")
 
 CHUNK = 1_000
 """Reports per message at most (about 150 kB: well under NATS's 1 MB default)."""
-READ_EVERY_S = 1.0
-"""How often the membership list is read."""
+TICK_S = 0.25
+"""The send loop's pace at most (it wakes at once for new reports or cells)."""
+RETRY_S = 1.0
+"""The wait before making a failed membership watcher again."""
 INBOX_MAX = 20_000
 """Messages received and not yet drained, at most (the oldest are dropped past it)."""
 OUTBOX_MAX = 20_000
@@ -63,8 +67,9 @@ class TrackLink:
         self.kv: KeyValue | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
-        self._members: list[str] = []
-        self._read_at = -1e18  # monotonic time of the last good membership read
+        self._seen: dict[str, float] = {}  # node -> monotonic time of its last renewal
+        self._read_at = -1e18  # monotonic time of the watcher's last word
+        self._logged: list[str] | None = None
         self._wanted: frozenset[int] = frozenset()
         self._subs: dict[int, NatsSubscription] = {}
         self._inbox: deque[tuple[int, list[Track]]] = deque()
@@ -78,9 +83,14 @@ class TrackLink:
         if nc is None or not nc.is_connected:
             return None
         with self._lock:
-            if time.monotonic() - self._read_at > self.ttl_s:
-                return None
-            return list(self._members)
+            return self._live(time.monotonic())
+
+    def _live(self, now: float) -> list[str] | None:
+        """The members at ``now`` (None if the watcher is stale); under the lock."""
+        if now - self._read_at > self.ttl_s:
+            return None
+        alive = {node for node, at in self._seen.items() if now - at <= self.ttl_s}
+        return sorted(alive | {self.node_name})
 
     def send(self, cells: Mapping[int, Sequence[Track]]) -> None:
         msgs = []
@@ -118,21 +128,26 @@ class TrackLink:
     # -- the bus's event loop ----------------------------------------------------------
 
     async def run(self) -> None:
-        """Keep this node a member, read the others, keep the subscriptions and send the
+        """Keep this node a member, follow the others, keep the subscriptions and send the
         reports, until cancelled."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._watch_members())
+            tasks.create_task(self._exchange())
+
+    async def _exchange(self) -> None:
+        """Renew the membership, keep the subscriptions, send the reports."""
         beat_at = 0.0
-        read_at = 0.0
         while True:
+            _end_if_cancelled()
             now = time.monotonic()
             if now - beat_at >= self.ttl_s / 3 and await self._beat():
                 beat_at = now
-            if now - read_at >= READ_EVERY_S:
-                read_at = now
-                await self._read_members()
+            self._note_members()
             await self._reconcile()
             await self._flush()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), READ_EVERY_S / 4)
+                async with asyncio.timeout(TICK_S):
+                    await self._kick.wait()
             self._kick.clear()
 
     async def _beat(self) -> bool:
@@ -146,24 +161,74 @@ class TrackLink:
             return False
         return True
 
-    async def _read_members(self) -> None:
-        kv = self.kv
-        if kv is None:
-            return
+    async def _watch_members(self) -> None:
+        """Follow the bucket with one watcher; make it again when it fails or falls silent."""
+        while True:
+            kv = self.kv
+            if kv is not None:
+                try:
+                    await self._follow(kv)
+                except _NatsErrors as exc:
+                    _log.debug("membership: watcher lost (%s)", type(exc).__name__)
+            await asyncio.sleep(RETRY_S)
+
+    async def _follow(self, kv: KeyValue) -> None:
+        """Watch ``kv`` and apply each change as it happens until the watcher fails, or is
+        silent for ``ttl_s / 2`` (TimeoutError): this node's own renewals, every ``ttl_s / 3``,
+        pass through it, and after a server restart a nats-py watcher can stay deaf 15 s."""
+        # Made and read up to its current values even if this is cancelled meanwhile: a
+        # nats-py watcher stopped sooner may leave its subscription or its task behind.
+        start = asyncio.ensure_future(self._start_watching(kv))
         try:
-            keys = await kv.keys()
-        except nats.js.errors.NoKeysError:
-            keys = []
-        except _NatsErrors as exc:
-            _log.debug("membership: cannot read (%s)", type(exc).__name__)
-            return
-        live = sorted(set(keys) | {self.node_name})
+            watcher = await asyncio.shield(start)
+            async with asyncio.timeout(self.ttl_s / 2) as silence:
+                async for entry in watcher:
+                    silence.reschedule(asyncio.get_running_loop().time() + self.ttl_s / 2)
+                    self._apply(entry, replayed=False)
+        finally:
+            with contextlib.suppress(*_NatsErrors):
+                await (await start).stop()  # type: ignore[no-untyped-call]
+
+    async def _start_watching(self, kv: KeyValue) -> KeyValue.KeyWatcher:
+        """A watcher of ``kv``, the current values it replays first (until a None) applied."""
+        # its consumer goes from the server ttl_s after its stop (nats-py's default: 5 min)
+        watcher = await kv.watchall(inactive_threshold=self.ttl_s)
+        try:
+            async with asyncio.timeout(self.ttl_s):
+                while (entry := await anext(watcher)) is not None:
+                    self._apply(entry, replayed=True)
+        except BaseException:
+            with contextlib.suppress(*_NatsErrors):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+            raise
+        self._apply(None, replayed=True)
+        return watcher
+
+    def _apply(self, entry: KeyValue.Entry | None, replayed: bool) -> None:
+        """Note the watcher's word: a None (its replay is over), a put (a renewal, now or,
+        replayed, when the server took it), a delete or a purge."""
+        now = time.monotonic()
         with self._lock:
-            if live != self._members:
+            self._read_at = now
+            if entry is None:
+                return
+            if entry.operation in (KV_DEL, KV_PURGE):
+                self._seen.pop(entry.key, None)
+                return
+            made: object = entry.created  # a datetime (nats-py's hint says int)
+            age = time.time() - made.timestamp() if replayed and isinstance(made, datetime) else 0
+            at = now - min(max(age, 0.0), self.ttl_s)
+            self._seen[entry.key] = max(self._seen.get(entry.key, at), at)
+
+    def _note_members(self) -> None:
+        """Log a change of the members; count them."""
+        with self._lock:
+            live = self._live(time.monotonic())
+        if live is not None:
+            if live != self._logged:
                 _log.info("tactical shards: nodes now %s", ", ".join(live))
-            self._members = live
-            self._read_at = time.monotonic()
-        self.stats.members = len(live)
+                self._logged = live
+            self.stats.members = len(live)
 
     async def _reconcile(self) -> None:
         nc = self.nc
@@ -217,3 +282,12 @@ class TrackLink:
         if kv is not None:
             with contextlib.suppress(*_NatsErrors):
                 await kv.delete(self.node_name)
+
+
+def _end_if_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled: in Python 3.11 a nats-py request
+    whose reply races the cancellation returns the reply and drops the cancellation (its
+    ``asyncio.wait_for``), and the loop would run on past the bus's close."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
