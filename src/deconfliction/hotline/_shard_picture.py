@@ -46,8 +46,8 @@ from deconfliction.model import MAX_ASSET_SPEED_MPS, Track, TrackPolicy
 __all__ = ["ShardedPicture", "handover_s", "keep_s", "newest", "shard_margin_m"]
 
 MEMBERS_SEEN_S = 1.0
-"""How soon a node sees a membership change (the bus reads the members about every
-second)."""
+"""How soon a node sees a membership change, at most (a leave reaches it at once, a lapse
+when the lease runs out; it is taken at the next cycle)."""
 
 
 def handover_s(cycle_s: float = 1.0) -> float:
@@ -102,6 +102,8 @@ class ShardedPicture:
     ) -> None:
         self.exchange = exchange
         self.grid = grid or ShardGrid()
+        self.cycle_s = cycle_s
+        """How often the node's tactical cycle runs (hand-overs are timed by it)."""
         self.handover_s = handover_s(cycle_s)
         self.node = exchange.node_name
         self._lock = threading.Lock()

@@ -134,8 +134,6 @@ class TacticalServices(AlertNotices):
         unanswered notices (:meth:`_orphaned_alerts`). Set it False when several nodes
         share the store, each with its own engine: another node's open alerts are not
         orphans."""
-        self.tactical_cycle_s = 1.0
-        """How often the server runs :meth:`tactical_tick` (set by :meth:`shard_tracks`)."""
         self.picture: ShardedPicture | None = None
         """This node's share of the tracks when several nodes run (:meth:`shard_tracks`);
         None: this node sees every track it is given, and only those."""
@@ -147,7 +145,6 @@ class TacticalServices(AlertNotices):
         accepted report goes to the shard cells near it, and this node judges the tracks
         of the cells it owns (:mod:`deconfliction.hotline._shard_picture`). ``cycle_s``:
         how often :meth:`tactical_tick` runs (hand-overs are timed by it)."""
-        self.tactical_cycle_s = cycle_s
         self.picture = ShardedPicture(exchange, ShardGrid(size_km), cycle_s)
         self.judged_by = exchange.node_name
 
@@ -168,7 +165,7 @@ class TacticalServices(AlertNotices):
         local = self.fresh_tracks(now)
         if self.picture is None:
             return local, None
-        keep = keep_s(self.policy.tracks, self.tactical_cycle_s)
+        keep = keep_s(self.policy.tracks, self.picture.cycle_s)
         watched = self.picture.refresh(now.timestamp(), keep)
         if watched is None:
             if not self._tactical.alone:
@@ -354,7 +351,7 @@ class TacticalServices(AlertNotices):
     def _tell_alerts(self, st: _TacticalState, changes: list[tuple[str, Alert]]) -> None:
         # the write may run again (its batch failed to commit and is retried alone): each
         # run starts from the state before the first (st.lock is held throughout)
-        before = (dict(st.audience), dict(st.ids), dict(st.notices), set(st.handed_over))
+        before = st.save()
 
         def run(
             tx: Transaction,
@@ -363,8 +360,7 @@ class TacticalServices(AlertNotices):
             after: list[Callable[[], None]],
         ) -> None:
             del after
-            st.audience, st.ids = dict(before[0]), dict(before[1])
-            st.notices, st.handed_over = dict(before[2]), set(before[3])
+            st.restore(before)
             for kind, a in changes:
                 if kind == "alert.raised" or a.key not in st.audience:
                     st.audience[a.key] = self._audience(tx, a)
@@ -438,21 +434,21 @@ class _TacticalState:
         self.built_at: datetime | None = None
         """The hub time the volume set was built for (rebuilt as the horizon moves on)."""
 
-    def save(self) -> tuple[Any, ...]:
-        """What :meth:`restore` needs to go back to the alerts as last told."""
-        return (
-            self.book.copy(),
-            dict(self.told),
-            dict(self.open),
-            dict(self.audience),
-            dict(self.ids),
-            dict(self.notices),
-            set(self.handed_over),
-        )
+    def save(self) -> _TacticalState:
+        """A copy of the alerts' state, for :meth:`restore` (what a failed write told)."""
+        return self._copy_from(self, into=_TacticalState())
 
-    def restore(self, saved: tuple[Any, ...]) -> None:
-        (self.book, self.told, self.open, self.audience, self.ids, self.notices) = saved[:6]
-        self.handed_over = saved[6]
+    def restore(self, saved: _TacticalState) -> None:
+        """Go back to ``saved`` (which stays as it is: it can be restored again)."""
+        self._copy_from(saved, into=self)
+
+    @staticmethod
+    def _copy_from(src: _TacticalState, *, into: _TacticalState) -> _TacticalState:
+        into.book = src.book.copy()
+        into.told, into.open = dict(src.told), dict(src.open)
+        into.audience, into.ids = dict(src.audience), dict(src.ids)
+        into.notices, into.handed_over = dict(src.notices), set(src.handed_over)
+        return into
 
     def body(self, a: Alert) -> dict[str, Any]:
         """``a`` as told: its figures, since when, whether contingent, who is told, its id."""
