@@ -211,9 +211,11 @@ def test_a_restarted_node_and_nats_down_lose_nothing(pg_url: str, nats_server: N
         last = blue_a.last_seq()
         with blue_b.stream(since=seen) as s:  # the client reconnects where it stopped
             assert seqs_until(s, last, timeout=5.0) == list(range(seen + 1, last + 1))
-        deadline = time.monotonic() + 10
-        while consumer(nats_server.url, "node-b")[:2] != (0, 0):
-            assert time.monotonic() < deadline, "node B's consumer did not catch up"
+        # catching up is the point, not its speed: once, in a full CI run on 2 cores, it
+        # took over 10 s; the state is shown if it never does
+        deadline = time.monotonic() + 30
+        while (state := consumer(nats_server.url, "node-b"))[:2] != (0, 0):
+            assert time.monotonic() < deadline, f"node B's consumer did not catch up: {state}"
             time.sleep(0.1)
         stats = bus_stats(b)  # resumed, not started afresh: what was pending was read
         assert stats["received"] + stats["own_skipped"] >= pending
