@@ -297,7 +297,14 @@ class LocalFrame:
         return self.forward(lon, psi)
 
     def inverse_deg(self, x: Array, y: Array) -> tuple[Array, Array]:
-        """Frame metres back to lon/lat degrees (lon wrapped to [-180, 180))."""
+        """Frame metres back to lon/lat degrees (lon wrapped to [-180, 180)).
+
+        Exact but for one sliver: the Gauss longitude C·Δλ (C slightly above 1) spans a
+        little more than a turn, so the ``2π(1 − 1/C)`` of longitude at the frame's
+        antimeridian — reached only past a pole — maps onto the sphere twice; for a point
+        there the inverse returns the preimage that far along its parallel (metres near
+        the pole). Nothing decided rests on the inverse.
+        """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         r = np.hypot(x, y)
