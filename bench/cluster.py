@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import shutil
 import signal
@@ -59,7 +58,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests/
-from service import PARTIES, Layout, free_port, log, pct
+from service import PARTIES, Layout, free_port, log, pct, spawn_server, stop_process
 from tests.natsserver import NatsServer
 from tests.pgcluster import PgCluster
 
@@ -126,19 +125,10 @@ class Node:
     def start(self) -> float:
         """Start (on a new port unless it had one); return start → ``/readyz`` 200 in s."""
         self.port = self.port or free_port()
-        env = os.environ | self.env | {"DECONFLICTION_NODE_NAME": self.name}
-        cmd = [sys.executable, str(HERE / "_server.py"), "--port", str(self.port)]
-        logf = (self.data / f"{self.name}.log").open("ab")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"node {self.name} died; see {self.data / self.name}.log")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
-                    return time.perf_counter() - t0
-            time.sleep(0.02)
+        env = self.env | {"DECONFLICTION_NODE_NAME": self.name}
+        log_path = self.data / f"{self.name}.log"
+        self.proc, took = spawn_server(self.port, env, log_path, name=f"node {self.name}")
+        return took
 
     def kill(self) -> None:
         """``kill -9``: no shutdown, no goodbye."""
@@ -148,14 +138,7 @@ class Node:
         self.proc = None
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 

@@ -203,6 +203,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def spawn_server(
+    port: int,
+    env: dict[str, str],
+    log_path: Path,
+    extra: tuple[str, ...] = (),
+    cpus: frozenset[int] = frozenset(),
+    drop: tuple[str, ...] = (),
+    name: str = "the server",
+) -> tuple[subprocess.Popen[bytes], float]:
+    """Start ``bench/_server.py`` on ``port`` with ``env`` over this one's (less ``drop``),
+    its output to ``log_path``, on ``cpus`` (empty: any); wait for ``/readyz`` 200.
+
+    Returns the process and start → ready in seconds; exits if it dies first.
+    """
+    full = {k: v for k, v in (os.environ | env).items() if k not in drop}
+    cmd = [sys.executable, str(HERE / "_server.py"), "--port", str(port), *extra]
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None  # its threads inherit it
+    url = f"http://127.0.0.1:{port}/readyz"
+    with log_path.open("ab") as logf:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, env=full, stdout=logf, stderr=subprocess.STDOUT, preexec_fn=pin
+        )
+    last = t0
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} died; see {log_path}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return proc, time.perf_counter() - t0
+        if time.perf_counter() - last > 5:
+            last = time.perf_counter()
+            log(f"  waiting for {name}'s /readyz ({last - t0:.0f} s) ...")
+        time.sleep(0.02)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after 30 s; waits for it."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @dataclass
 class Server:
     data: Path
@@ -210,6 +258,8 @@ class Server:
     malloc_arena_max: int = 0
     """``MALLOC_ARENA_MAX`` for the server (0: glibc's default, 8 per core), as the
     systemd units and the image set it (2)."""
+    cpus: frozenset[int] = frozenset()
+    """CPUs the server may run on (empty: any), so a load generator can keep off them."""
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -220,46 +270,30 @@ class Server:
     def start(self) -> float:
         """Start; return process start → ``/readyz`` 200 in seconds (the index rebuild)."""
         self.port = free_port()
-        env = os.environ | {
+        env = {
             "DECONFLICTION_DATA_DIR": str(self.data),
             "DECONFLICTION_PROGRESS": "false",
             "DECONFLICTION_HEARTBEAT_S": "15",
         }
-        env.pop("DECONFLICTION_DATABASE_URL", None)
         if self.malloc_arena_max:
             env["MALLOC_ARENA_MAX"] = str(self.malloc_arena_max)
-        cmd = [sys.executable, str(HERE / "_server.py"), "--port", str(self.port)]
-        if self.profile:
-            cmd += ["--profile", self.profile]
-        logf = (self.data / "server.log").open("ab")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        last = t0
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the server died; see {self.data / 'server.log'}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
-                    return time.perf_counter() - t0
-            if time.perf_counter() - last > 5:
-                last = time.perf_counter()
-                log(f"  waiting for /readyz ({last - t0:.0f} s) ...")
-            time.sleep(0.02)
+        extra = ("--profile", self.profile) if self.profile else ()
+        self.proc, took = spawn_server(
+            self.port,
+            env,
+            self.data / "server.log",
+            extra,
+            cpus=self.cpus,
+            drop=("DECONFLICTION_DATABASE_URL",),
+        )
+        return took
 
     def rss_mb(self) -> float:
         assert self.proc is not None
         return float(psutil.Process(self.proc.pid).memory_info().rss / 2**20)
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 

@@ -10,27 +10,37 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from deconfliction.api._admission import Admission
+from deconfliction.api._admission import Admission, admission_key
 from tests.api._hub import Hub, activity_body, add_parties, bootstrap, data_dir, feature, spot
 
 
 def test_the_fair_share_rule() -> None:
-    a = Admission(max_in_flight=6)
-    assert all(a.enter("flood") for _ in range(6))
+    a = Admission(max_in_flight=8)  # room beyond it: a quarter, 2
+    assert all(a.enter("flood") for _ in range(8))
     assert not a.enter("flood")  # full, and the flood holds all of it
     assert a.enter("quiet")
-    assert a.enter("quiet")
-    assert a.enter("quiet")  # share of 6 among two: 3 each
-    assert not a.enter("quiet")
-    for _ in range(6):
+    assert a.enter("quiet")  # below its share of 8 among two, and within the room
+    assert not a.enter("other")  # never beyond the bound and its room
+    for _ in range(8):
         a.leave("flood")
-    assert a.in_flight == 3
+    assert a.in_flight == 2
     assert a.enter("flood")  # below the limit again: admitted
-    big = Admission(max_in_flight=2)
-    for k in range(4):
-        assert big.enter(f"c{k}") == (k < 4)  # one each while under twice the limit
-    assert not big.enter("c9")  # never beyond twice the limit
-    assert big.refused == 1
+    small = Admission(max_in_flight=2)  # room: at least one
+    assert [small.enter(f"c{k}") for k in range(4)] == [True, True, True, False]
+    assert a.refused + small.refused == 3
+
+
+def test_a_track_feed_does_not_take_its_partys_filing_share() -> None:
+    def scope(path: str) -> dict[str, object]:
+        return {"type": "http", "path": path, "headers": [(b"authorization", b"Bearer t0k")]}
+
+    filing, feed = admission_key(scope("/v1/activities")), admission_key(scope("/v1/tracks"))
+    assert filing != feed
+    assert admission_key(scope("/v1/activities/x/amend")) == filing  # one party, one share
+    a = Admission(max_in_flight=1)
+    assert a.enter(feed)  # a big batch being taken
+    assert a.enter(filing)  # the same party's filing still gets its place
+    assert not a.enter(filing)  # but no more than its share
 
 
 def test_a_flood_is_shed_with_429_and_the_hub_recovers_at_once() -> None:

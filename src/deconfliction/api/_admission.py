@@ -2,11 +2,15 @@
 
 Writes (``POST``, ``PUT``, ``PATCH``, ``DELETE`` under ``/v1/`` and ``/dss/``) are
 counted while in flight, per credential (the hash of the request's bearer token: a party's
-client; a request without one counts under its client address). Up to
+client; a request without one counts under its client address; a track feed's batches
+apart from the same token's other writes, so that a feed never takes its filings' share).
+Up to
 ``max_writes_in_flight`` in all, every write is admitted. Beyond that — the hub is not
 keeping up and a queue is forming — a write is admitted only while its credential holds
 less than its fair share (the limit divided among the credentials with writes in flight),
-so a client flooding the hub cannot crowd the others out; and never beyond twice the limit.
+so a client flooding the hub cannot crowd the others out; and never beyond the limit plus a
+quarter of it (at least one more): the latency of the writes admitted is about the number
+in flight over the hub's throughput, so the bound holds it.
 A write refused gets **429** with ``Retry-After`` (problem details) before it takes a
 worker thread or touches the store: nothing of it is done.
 
@@ -31,6 +35,8 @@ __all__ = ["Admission", "AdmissionControl"]
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PREFIXES = ("/v1/", "/dss/")
+_FEEDS = ("/v1/tracks",)
+"""Bulk feeds, counted apart from the same credential's other writes."""
 
 
 class Admission:
@@ -47,6 +53,9 @@ class Admission:
 
     def __init__(self, max_in_flight: int) -> None:
         self.max_in_flight = max_in_flight
+        self.ceiling = max_in_flight + max(1, max_in_flight // 4)
+        """Never more in flight than this: the bound plus a quarter (at least one) of room
+        for the clients below their share."""
         self._lock = threading.Lock()
         self._by: Counter[str] = Counter()
         self._total = 0
@@ -63,7 +72,7 @@ class Admission:
             if self._total >= self.max_in_flight:
                 active = len(self._by) + (0 if key in self._by else 1)
                 share = max(1, self.max_in_flight // active)
-                if self._by[key] >= share or self._total >= 2 * self.max_in_flight:
+                if self._by[key] >= share or self._total >= self.ceiling:
                     self.refused += 1
                     return False
             self._by[key] += 1
@@ -87,6 +96,12 @@ def credential(scope: Scope) -> str:
     return client_key(scope)
 
 
+def admission_key(scope: Scope) -> str:
+    """What a write counts under: its :func:`credential`, a bulk feed's apart."""
+    key = credential(scope)
+    return "feed:" + key if str(scope.get("path", "")).startswith(_FEEDS) else key
+
+
 class AdmissionControl:
     """ASGI middleware applying :class:`Admission` to writes."""
 
@@ -103,7 +118,7 @@ class AdmissionControl:
         ):
             await self.app(scope, receive, send)
             return
-        key = credential(scope)
+        key = admission_key(scope)
         if not self.admission.enter(key):
             refusal = problem(
                 429,
