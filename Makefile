@@ -98,7 +98,7 @@ test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ an
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
-	$(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 || status=1; \
 	exit $$status
 
 SOAK_ARGS ?=
