@@ -128,15 +128,15 @@ class NatsBus:
             for _ in range(max(over, 0)):
                 self._outbox.popleft()
             self.stats.outbox = len(self._outbox)
-        if over > 0:
-            self.stats.dropped += over
-            if not self._overflowing:  # once per episode: the counter has the rest
-                self._overflowing = True
-                _log.warning(
-                    "NATS outbox full (%d): the oldest events are dropped (the store keeps "
-                    "them; other nodes' listeners re-read it on the gap)",
-                    self.outbox_max,
-                )
+            if over > 0:  # counted under the lock: callers' threads and the link's write it
+                self.stats.dropped += over
+        if over > 0 and not self._overflowing:  # once per episode: the counter has the rest
+            self._overflowing = True
+            _log.warning(
+                "NATS outbox full (%d): the oldest events are dropped (the store keeps "
+                "them; other nodes' listeners re-read it on the gap)",
+                self.outbox_max,
+            )
         if self._thread.is_alive():
             with contextlib.suppress(RuntimeError):  # closing: the loop is gone
                 self._loop.call_soon_threadsafe(self._kick.set)
@@ -339,7 +339,8 @@ class NatsBus:
             try:
                 sendable.append((e, encode_event(e)))
             except (TypeError, ValueError) as exc:
-                self.stats.dropped += 1
+                with self._out_lock:
+                    self.stats.dropped += 1
                 _log.error(
                     "NATS bus: event %s/%d not JSON, not published: %s", e.party_id, e.seq, exc
                 )

@@ -100,7 +100,8 @@ class TrackLink:
                 msgs.append((f"{self.subject}.{cell}", encode_tracks(part), len(part)))
         nc = self.nc
         if nc is None or not nc.is_connected:
-            self.stats.dropped += sum(n for _, _, n in msgs)
+            with self._lock:  # counters are written from callers' threads and the link's
+                self.stats.dropped += sum(n for _, _, n in msgs)
             return
         with self._lock:
             self._outbox.extend(msgs)
@@ -258,23 +259,26 @@ class TrackLink:
             try:
                 await nc.publish(subject, data)
             except _NatsErrors:
-                self.stats.dropped += n
+                with self._lock:
+                    self.stats.dropped += n
                 return
-            self.stats.sent += n
+            with self._lock:
+                self.stats.sent += n
 
     async def _on_msg(self, msg: Msg) -> None:
         try:
             cell = int(msg.subject.rsplit(".", 1)[1])
             tracks = decode_tracks(msg.data)
         except (InvalidInput, ValueError, TypeError, IndexError, KeyError) as exc:
-            self.stats.malformed += 1
+            with self._lock:
+                self.stats.malformed += 1
             _log.error("tracks: a malformed message on %s skipped (%s)", msg.subject, exc)
             return
         with self._lock:
             self._inbox.append((cell, tracks))
             while len(self._inbox) > INBOX_MAX:
                 self.stats.dropped += len(self._inbox.popleft()[1])
-        self.stats.received += len(tracks)
+            self.stats.received += len(tracks)
 
     async def leave(self) -> None:
         """Clean shutdown: delete this node's membership (its cells move at once)."""
