@@ -3,8 +3,6 @@ verified against a test CA; bad TLS files refused in one line before listening."
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 import subprocess
 import sys
@@ -13,89 +11,26 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.cli.conftest import cli_subprocess, stop
-
-Key = ec.EllipticCurvePrivateKey
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _cert(cn: str, key: Key, issuer: tuple[x509.Name, Key] | None, usage: str) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(issuer[0] if issuer else _name(cn))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-    )
-    if issuer is None:
-        b = b.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        b = b.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    else:
-        b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        eku = (
-            ExtendedKeyUsageOID.SERVER_AUTH
-            if usage == "server"
-            else ExtendedKeyUsageOID.CLIENT_AUTH
-        )
-        b = b.add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
-        if usage == "server":
-            san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    return b.sign(issuer[1] if issuer else key, hashes.SHA256())
-
-
-def _write(d: Path, stem: str, cert: x509.Certificate, key: Key) -> tuple[Path, Path]:
-    c, k = d / f"{stem}.pem", d / f"{stem}.key"
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return c, k
+from tests.pki import Pki
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("pki")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("Hotline test CA", ca_key, None, "ca")
-    ca_pem, _ = _write(d, "ca", ca, ca_key)
-    out = {"ca": ca_pem}
-    for stem, usage in (("server", "server"), ("client", "client")):
-        key = ec.generate_private_key(ec.SECP256R1())
-        out[stem], out[f"{stem}_key"] = _write(
-            d, stem, _cert(f"hotline-{stem}", key, (ca.subject, ca_key), usage), key
-        )
-    other = ec.generate_private_key(ec.SECP256R1())
-    out["other_key"] = _write(d, "other", _cert("x", other, None, "ca"), other)[1]
-    return out
+    ca = Pki(d, "Hotline test CA")
+    server, server_key = ca.issue("hotline-server", server=True)
+    client, client_key = ca.issue("hotline-client")
+    other = Pki(d, "x", stem="other")  # a key that is not the server certificate's
+    return {
+        "ca": ca.ca_path,
+        "server": server,
+        "server_key": server_key,
+        "client": client,
+        "client_key": client_key,
+        "other_key": other.key_path,
+    }
 
 
 def _serve(data: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:

@@ -1,90 +1,24 @@
-"""Test helpers for the CoT gateway: a certificate authority with server and client
-certificates (cryptography), and a real TAK client (pytak) driven from a test."""
+"""Test helpers for the CoT gateway: a real TAK client (pytak) driven from a test, and the
+test CA (``tests/pki.py``) that issues its certificates."""
 
 from __future__ import annotations
 
 import asyncio
 import configparser
 import contextlib
-import datetime as dt
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from deconfliction.interop import CotSplitter, parse_event
 from deconfliction.interop._cot import CotEvent
+from tests.pki import Pki
 
 with warnings.catch_warnings():  # pytak warns that its optional aiohttp is missing
     warnings.simplefilter("ignore")
     import pytak
 
 __all__ = ["Pki", "TakClient", "tak_client"]
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-class Pki:
-    """A throwaway CA in ``folder`` issuing server and client certificates (PEM files)."""
-
-    def __init__(self, folder: Path, ca_name: str = "test-tak-ca") -> None:
-        self.folder = folder
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        self.cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(ca_name))
-            .issuer_name(_name(ca_name))
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(self.key, hashes.SHA256())
-        )
-        self.ca_path = folder / f"{ca_name}.pem"
-        self.ca_path.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
-
-    def issue(self, cn: str, *, server: bool = False) -> tuple[Path, Path]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        b = (
-            x509.CertificateBuilder()
-            .subject_name(_name(cn))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-        )
-        if server:
-            b = b.add_extension(
-                x509.SubjectAlternativeName(
-                    [
-                        x509.DNSName("localhost"),
-                        x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1")),
-                    ]
-                ),
-                critical=False,
-            )
-        cert = b.sign(self.key, hashes.SHA256())
-        cert_path, key_path = self.folder / f"{cn}.pem", self.folder / f"{cn}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        return cert_path, key_path
 
 
 class TakClient:
