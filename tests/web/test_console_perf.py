@@ -102,7 +102,7 @@ def test_5000_tracks_over_1000_volumes_update_within_200_ms(
     try:
         page = consoles.open(civil.operator)
         page.evaluate(
-            "([lat, lon]) => window.deconflictionConsole.map.setView([lat, lon], 10, {animate: false})",
+            "([lat, lon]) => { window.deconflictionConsole.map.setView([lat, lon], 10, {animate: false}); }",
             [lat, lon],
         )
         page.get_by_role("slider", name="Map time").focus()
