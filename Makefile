@@ -12,6 +12,7 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
 LOCK       := requirements/lock.txt
 BENCH_ARGS ?=
+TEST_WORKERS ?= 2
 FUZZ_SECONDS ?= 60
 FUZZ_API_EXAMPLES ?= 100
 FUZZ_DSS_EXAMPLES ?= 50
@@ -94,11 +95,14 @@ audit: $(STAMP)  ## pip-audit requirements/lock.txt (fails on a finding or if Py
 # DECONFLICTION_NO_POSTGRES=1 skips the PostgreSQL tests (otherwise they fail without it).
 # The NATS bus's tests start a throwaway Debian nats-server (-js); DECONFLICTION_NO_NATS=1
 # skips them (otherwise they fail without it).
+# pytest runs on TEST_WORKERS processes (pytest-xdist, a test file per process at a time;
+# each process starts its own hub, PostgreSQL cluster and browser as its tests need them).
+# TEST_WORKERS=0 runs it in this one process.
 test: $(STAMP) chromium postgresql nats  ## lint, then the test suite (tests/ and doctests in src/)
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	echo "--- pytest"; \
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 || status=1; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=25 || status=1; \
 	exit $$status
 
 SOAK_ARGS ?=

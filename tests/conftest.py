@@ -21,12 +21,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
 from deconfliction.interop import SamplesUnavailable, fetch_samples, samples_dir
 from deconfliction.store import open_store
+from tests.fuzz.tried import TRIED, report
 from tests.natsserver import NO_NATS_ENV, NatsServer, NatsUnavailable
 from tests.pgcluster import NO_POSTGRES_ENV, PgCluster, PgUnavailable
 
@@ -110,3 +112,22 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hotline.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+# -- the fuzz targets' example counts (tests/fuzz/tried.py), also across pytest-xdist workers
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    out = getattr(session.config, "workeroutput", None)  # set in a pytest-xdist worker only
+    if out is not None:
+        out["fuzz_tried"] = dict(TRIED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker finished; add its counts to this process's."""
+    TRIED.update(getattr(node, "workeroutput", {}).get("fuzz_tried", {}))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    report(terminalreporter)

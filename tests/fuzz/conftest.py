@@ -1,10 +1,9 @@
 """Fixtures of the fuzz tests: one hub app in process with the F3548 discovery service on,
-an admin, and a party with an operator and an observer token; a counter of the examples
-each fuzz target tried, printed at the end of the session."""
+an admin, and a party with an operator and an observer token (``tried.py`` counts the
+examples each fuzz target tried)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +15,6 @@ from deconfliction.api import Settings
 from deconfliction.interop import create_hub_app
 from tests.api._hub import activity_body, bootstrap, data_dir, feature, site_body, spot
 from tests.interop.dss_support import AUD, ISS, USS, Authority, write_keys
-
-TRIED: Counter[str] = Counter()
-"""Examples tried per fuzz target (the key names the target)."""
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +77,3 @@ def fuzz_hub(fuzz_authority: Authority) -> Iterator[FuzzHub]:
                 yield FuzzHub(app, c, tokens, ids)
             finally:
                 asgi.shutdown_lifespans()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if TRIED:
-        terminalreporter.write_sep("-", "fuzz examples tried")
-        for name, n in sorted(TRIED.items()):
-            terminalreporter.write_line(f"{name}: {n}")
-        total = sum(n for name, n in TRIED.items() if " answered " not in name)
-        terminalreporter.write_line(f"total: {total}")

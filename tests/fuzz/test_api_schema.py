@@ -24,7 +24,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.fuzz.conftest import TRIED, FuzzHub
+from tests.fuzz.conftest import FuzzHub
+from tests.fuzz.tried import TRIED
 
 EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "10"))
 CHECKS = [

@@ -21,8 +21,9 @@ import schemathesis
 import yaml
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import TRIED, FuzzHub
+from tests.fuzz.conftest import FuzzHub
 from tests.fuzz.test_api_schema import CHECKS, fuzz_operations
+from tests.fuzz.tried import TRIED
 from tests.interop.dss_support import AA, CM, CMSA, CP, SC, Authority, circle, intent
 
 SPEC = Path(

@@ -44,8 +44,8 @@ from deconfliction.interop._dss_auth import KeySet, TokenVerifier
 from deconfliction.interop._dss_errors import DssError
 from deconfliction.model import Policy, Track
 from tests.fuzz import seeds
-from tests.fuzz.conftest import TRIED
 from tests.fuzz.mutations import mutated_bytes, mutated_json, mutated_text
+from tests.fuzz.tried import TRIED
 from tests.interop.dss_support import AUD, ISS, Authority
 
 PARTY = UUID(int=5)

@@ -61,8 +61,12 @@ def console_parties(console_hub: Hub) -> Iterator[dict[str, Party]]:
         p.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Chromium, for this folder's tests only: Playwright's sync API keeps an event loop
+    running in the main thread while it is open, and ``asyncio.run`` refuses to start in a
+    thread with a running loop — so it must be closed before other folders' tests run (they
+    may come after it, as under pytest-xdist)."""
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (.ci/run does)")
     with sync_playwright() as pw:
