@@ -110,7 +110,11 @@ def test_covered_means_no_point_of_the_intent_is_outside(
             subs[0] = Circle((float(lon), float(lat)), intent.radius_m)
         else:
             dlon, dlat = float(lon) - intent.centre[0], float(lat) - intent.centre[1]
-            subs[0] = Polygon([(x + dlon, y + dlat) for x, y in intent.vertices])
+            # wrapped: across the antimeridian the step's dlon is nearly ±360° (seen: an
+            # intent at 180°E moved to -540°)
+            subs[0] = Polygon(
+                [((x + dlon + 180) % 360 - 180, y + dlat) for x, y in intent.vertices]
+            )
     if covers([_vol(s) for s in subs], [_vol(intent)]):
         _check_sound(intent, subs, seed)
 
